@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+console.log("tracee-ds: the command-line interface is not built yet");

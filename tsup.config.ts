@@ -1,0 +1,31 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig([
+  // The library: four entry points, ESM and CJS, each with its own declaration
+  // files (.d.ts / .d.cts) so both resolution modes see the right types.
+  {
+    entry: {
+      index: "src/index.ts",
+      codec: "src/codec/index.ts",
+      grpc: "src/grpc/index.ts",
+      testing: "src/testing/index.ts",
+    },
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    splitting: true,
+    treeshake: true,
+    target: "node20",
+    platform: "node",
+    outDir: "dist",
+  },
+  // The `tracee-ds` command: ESM only, no types. It keeps its shebang.
+  {
+    entry: { cli: "src/cli/main.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    platform: "node",
+    outDir: "dist",
+  },
+]);

@@ -1,0 +1,27 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+// Tests import the package by its public names; these aliases point those
+// names at the sources so a test run needs no build. test/package/ checks the
+// built dist separately.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^tracee-ds$/, replacement: src("index.ts") },
+      { find: /^tracee-ds\/codec$/, replacement: src("codec/index.ts") },
+      { find: /^tracee-ds\/grpc$/, replacement: src("grpc/index.ts") },
+      { find: /^tracee-ds\/testing$/, replacement: src("testing/index.ts") },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // The default reporter for people, a JSON file for the closing
+    // "N passed, N failed" line that scripts/test-summary.mjs prints.
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results/vitest.json" },
+  },
+});
