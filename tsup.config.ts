@@ -18,6 +18,11 @@ export default defineConfig([
     target: "node20",
     platform: "node",
     outDir: "dist",
+    // tracee-ds/testing loads gRPC lazily with import(); in the CJS build
+    // that must become a lazy require(), which CJS test runners (Jest) handle.
+    esbuildOptions(options, { format }) {
+      if (format === "cjs") options.supported = { ...options.supported, "dynamic-import": false };
+    },
   },
   // The `tracee-ds` command: ESM only, no types. It keeps its shebang.
   {

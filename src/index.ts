@@ -8,3 +8,21 @@
  * @packageDocumentation
  */
 export * from "./detect/index.js";
+// Typed schemas and typed data sources (no wire code, no gRPC).
+export { CodecError, isCodecError } from "./codec/errors.js";
+export {
+  t,
+  decode,
+  safeDecode,
+  is,
+  defineDataSource,
+  defineWritableDataSource,
+  type Infer,
+  type Schema,
+  type SchemaLike,
+  type Issue,
+  type DecodeResult,
+  type TypedDataSource,
+  type TypedWritableDataSource,
+  type DeepReadonly,
+} from "./codec/schema/index.js";

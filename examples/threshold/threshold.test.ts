@@ -1,26 +1,40 @@
+/**
+ * The threshold example, tested with tracee-ds/testing the way
+ * docs/testing.md teaches: the data source against the contract checker, the
+ * signature in a SignatureHarness with a fake data source standing in.
+ */
 import { describe, expect, it } from "vitest";
-import { DataSourceRegistry, ErrFailedToUnmarshal, ErrKeyNotSupported, errorIs, type Finding } from "tracee-ds";
-import { ExcessiveFileOpens, processEvent } from "./signature.js";
-import { ThresholdDataSource } from "./threshold-datasource.js";
-
-function expectThrowsDetect(fn: () => unknown, target: unknown) {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown, "expected a throw").toBeDefined();
-  expect(errorIs(thrown, target)).toBe(true);
-}
+import { ErrFailedToUnmarshal, errorIs } from "tracee-ds";
+import { checkDataSource, fakeDataSource, fakeWritableDataSource, SignatureHarness, traceeEvent } from "tracee-ds/testing";
+import { ExcessiveFileOpens, type ProcessEvent } from "./signature.js";
+import { THRESHOLD_ID, THRESHOLD_NAMESPACE, ThresholdDataSource } from "./threshold-datasource.js";
+import { createThresholdDataSource } from "./threshold-typed.js";
 
 describe("ThresholdDataSource (faithful port)", () => {
-  it("answers the threshold key and refuses others with ErrKeyNotSupported", () => {
-    const ds = new ThresholdDataSource();
-    expect(ds.get("threshold")).toEqual({ threshold: 0 });
-    expectThrowsDetect(() => ds.get("limit"), ErrKeyNotSupported);
-    expectThrowsDetect(() => ds.get(5), ErrKeyNotSupported);
-    expectThrowsDetect(() => ds.get({ threshold: true }), ErrKeyNotSupported);
+  it("keeps the data source contract", async () => {
+    const violations = await checkDataSource(new ThresholdDataSource(), {
+      // It answers only "threshold"; any other key, of any kind, is ErrKeyNotSupported.
+      validKeys: ["threshold"],
+      badKeys: ["limit", 5, { threshold: true }],
+      goodWrites: [{ threshold: 7 }],
+      // Each bad write must throw ErrFailedToUnmarshal (or ErrKeyNotSupported)
+      // and leave get("threshold") as it was.
+      badWrites: [
+        { threshold: "seven" },
+        { threshold: true },
+        { threshold: null },
+        { threshold: { n: 1 } },
+        { threshold: [1] },
+        new Map([["threshold", Number.NaN]]),
+        new Map([["threshold", Number.POSITIVE_INFINITY]]),
+        { limit: 5 },
+      ],
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it("answers 0, Go's zero value, before any write", () => {
+    expect(new ThresholdDataSource().get("threshold")).toEqual({ threshold: 0 });
   });
 
   it("stores a written number, truncating it the way Go's int(float64) does", () => {
@@ -31,21 +45,17 @@ describe("ThresholdDataSource (faithful port)", () => {
     expect(ds.get("threshold")).toEqual({ threshold: 9 });
   });
 
-  it.each([["seven"], [true], [null], [{ n: 1 }], [[1]], [Number.NaN], [Number.POSITIVE_INFINITY]])(
-    "refuses %j with ErrFailedToUnmarshal and keeps the old value",
-    (value) => {
-      const ds = new ThresholdDataSource();
-      ds.write(new Map([["threshold", 4]]));
-      expectThrowsDetect(() => ds.write(new Map([["threshold", value as number]])), ErrFailedToUnmarshal);
-      expect(ds.get("threshold")).toEqual({ threshold: 4 });
-    },
-  );
-
-  it("refuses a write without the threshold key", () => {
+  it("refuses a bad value with ErrFailedToUnmarshal and keeps the old value", () => {
     const ds = new ThresholdDataSource();
-    ds.write(new Map([["threshold", 3]]));
-    expectThrowsDetect(() => ds.write(new Map([["limit", 5]])), ErrFailedToUnmarshal);
-    expect(ds.get("threshold")).toEqual({ threshold: 3 });
+    ds.write(new Map([["threshold", 4]]));
+    let thrown: unknown;
+    try {
+      ds.write(new Map([["threshold", "seven"]]));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(errorIs(thrown, ErrFailedToUnmarshal)).toBe(true);
+    expect(ds.get("threshold")).toEqual({ threshold: 4 });
   });
 
   it("describes itself as the docs do, with the value type fixed to int", () => {
@@ -58,65 +68,101 @@ describe("ThresholdDataSource (faithful port)", () => {
 });
 
 describe("ExcessiveFileOpens signature", () => {
-  function setup(threshold: number) {
-    const registry = new DataSourceRegistry();
+  // A fake stands in for the threshold data source: the signature's tests do
+  // not depend on how the real one parses writes.
+  const thresholdOf = (threshold: number, version = 1) =>
+    fakeDataSource({
+      namespace: THRESHOLD_NAMESPACE,
+      id: THRESHOLD_ID,
+      version,
+      data: { threshold: { threshold } },
+    });
+
+  const open = (pid: number) =>
+    traceeEvent<ProcessEvent>("security_file_open", {
+      eventName: "security_file_open",
+      hostProcessId: pid,
+      processName: `p${pid}`,
+    });
+  const exit = (pid: number) =>
+    traceeEvent<ProcessEvent>("sched_process_exit", {
+      eventName: "sched_process_exit",
+      hostProcessId: pid,
+      processName: `p${pid}`,
+    });
+  const times = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, make);
+
+  it("reports nothing below or at the threshold", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [thresholdOf(5)] });
+    await harness.deliver(...times(4, () => open(1)), ...times(5, () => open(2)));
+    expect(harness.findings).toEqual([]);
+  });
+
+  it("reports a process once when it goes above the threshold", async () => {
+    const threshold = thresholdOf(5);
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [threshold] });
+    const found = await harness.deliver(...times(6, () => open(3)));
+    await harness.deliver(...times(10, () => open(3)));
+    expect(found).toHaveLength(1);
+    expect(harness.findings).toEqual(found);
+    expect(found[0]?.data).toEqual({ processName: "p3", pid: 3, opens: 6, threshold: 5 });
+    expect(found[0]?.sigMetadata.id).toBe("TRC-DS-1");
+    expect(found[0]?.event.payload).toMatchObject({ hostProcessId: 3 });
+    // It reads the threshold on every file open, so a new one takes effect at once.
+    expect(threshold.gets).toHaveLength(16);
+  });
+
+  it("follows a threshold written after init", async () => {
+    const threshold = fakeWritableDataSource({
+      namespace: THRESHOLD_NAMESPACE,
+      id: THRESHOLD_ID,
+      data: { threshold: { threshold: 5 } },
+    });
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [threshold] });
+    await harness.init();
+    threshold.write(new Map([["threshold", { threshold: 2 }]]));
+    await harness.deliver(open(4), open(4), open(4));
+    expect(harness.findings.map((f) => f.data["threshold"])).toEqual([2]);
+  });
+
+  it("follows the real data source too", async () => {
     const ds = new ThresholdDataSource();
-    ds.write(new Map([["threshold", threshold]]));
-    registry.register(ds);
-    const findings: Finding[] = [];
-    const sig = new ExcessiveFileOpens();
-    sig.init(registry.context({ callback: (f) => findings.push(f) }));
-    const open = (pid: number, times: number) => {
-      for (let i = 0; i < times; i++) {
-        sig.onEvent(processEvent({ eventName: "security_file_open", hostProcessId: pid, processName: `p${pid}` }));
-      }
-    };
-    return { ds, sig, findings, open };
-  }
-
-  it("reports nothing below or at the threshold", () => {
-    const { findings, open } = setup(5);
-    open(1, 4);
-    open(2, 5);
-    expect(findings).toEqual([]);
-  });
-
-  it("reports a process once when it goes above the threshold", () => {
-    const { findings, open } = setup(5);
-    open(3, 6);
-    open(3, 10);
-    expect(findings).toHaveLength(1);
-    expect(findings[0]?.data).toEqual({ processName: "p3", pid: 3, opens: 6, threshold: 5 });
-    expect(findings[0]?.sigMetadata.id).toBe("TRC-DS-1");
-    expect(findings[0]?.event.payload).toMatchObject({ hostProcessId: 3 });
-  });
-
-  it("follows a threshold written after init", () => {
-    const { ds, findings, open } = setup(5);
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [ds] });
     ds.write(new Map([["threshold", 2]]));
-    open(4, 3);
-    expect(findings.map((f) => f.data["threshold"])).toEqual([2]);
+    const found = await harness.deliver(open(4), open(4), open(4));
+    expect(found.map((f) => f.data["threshold"])).toEqual([2]);
   });
 
-  it("forgets a process when it exits", () => {
-    const { sig, findings, open } = setup(1);
-    open(5, 2);
-    sig.onEvent(processEvent({ eventName: "sched_process_exit", hostProcessId: 5, processName: "p5" }));
-    open(5, 2);
-    expect(findings).toHaveLength(2);
+  it("works with the typed data source too", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [createThresholdDataSource(2)] });
+    const found = await harness.deliver(open(4), open(4), open(4));
+    expect(found.map((f) => f.data["threshold"])).toEqual([2]);
   });
 
-  it("fails init without the data source, or with a newer version than it knows", () => {
-    const sig = new ExcessiveFileOpens();
-    expect(() => sig.init(new DataSourceRegistry().context({ callback: () => {} }))).toThrow(
-      "threshold data source not registered",
-    );
-    class V2 extends ThresholdDataSource {
-      override version() {
-        return 2;
-      }
-    }
-    const registry = new DataSourceRegistry().register(new V2());
-    expect(() => sig.init(registry.context({ callback: () => {} }))).toThrow("version not supported");
+  it("forgets a process when it exits", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [thresholdOf(1)] });
+    await harness.deliver(open(5), open(5), exit(5), open(5), open(5));
+    expect(harness.findings).toHaveLength(2);
+  });
+
+  it("ignores events it did not select", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [thresholdOf(0)] });
+    const other = traceeEvent<ProcessEvent>("security_file_open", open(6).payload, { source: "k8s" });
+    await harness.deliver(other);
+    expect(harness.skipped).toEqual([other]);
+    expect(harness.findings).toEqual([]);
+  });
+
+  it("fails init without the data source", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens());
+    await expect(harness.init()).rejects.toMatchObject({
+      phase: "init",
+      cause: new Error("threshold data source not registered"),
+    });
+  });
+
+  it("fails init with a newer version than it knows", async () => {
+    const harness = new SignatureHarness(new ExcessiveFileOpens(), { dataSources: [thresholdOf(5, 2)] });
+    await expect(harness.init()).rejects.toThrow(/init failed: threshold data source version not supported/);
   });
 });

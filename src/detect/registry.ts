@@ -17,7 +17,7 @@ export class RegistryError extends Error {
 
 const METHODS = ["get", "version", "keys", "schema", "namespace", "id"] as const;
 
-function describe(ds: DataSource): string {
+function describe(ds: DataSource<unknown, object>): string {
   const name = (ds as { constructor?: { name?: unknown } }).constructor?.name;
   const kind = typeof name === "string" && name !== "Object" && name !== "" ? name : "data source";
   let version: string;
@@ -64,7 +64,7 @@ export class DataSourceRegistry {
    * `INVALID_DATA_SOURCE` when `ds` lacks a method of the contract or its
    * namespace or id is not a non-empty string. Returns the registry, for chaining.
    */
-  register(ds: DataSource): this {
+  register(ds: DataSource<unknown, object>): this {
     for (const method of METHODS) {
       if (typeof (ds as unknown as Record<string, unknown>)[method] !== "function") {
         throw new RegistryError("INVALID_DATA_SOURCE", `cannot register data source: it has no ${method}() method`);
@@ -90,7 +90,8 @@ export class DataSourceRegistry {
       ids = new Map();
       this.#byNamespace.set(namespace, ids);
     }
-    ids.set(id, ds);
+    // Stored as the default DataSource: any object result reads as a record of unknowns.
+    ids.set(id, ds as DataSource);
     return this;
   }
 

@@ -1,1 +1,41 @@
-export {};
+/**
+ * tracee-ds/grpc: Tracee's gRPC DataSourceService, both sides.
+ *
+ * - {@link serveDataSources} serves a registry's data sources the way Tracee
+ *   does (same service, same status codes), without Tracee's crashes, with
+ *   limits, authorization and all-or-nothing streams.
+ * - {@link dataSourceService} is the same service for a `grpc.Server` you run.
+ * - {@link DataSourceClient} writes into data sources of Tracee itself or of
+ *   this SDK's server.
+ *
+ * @packageDocumentation
+ */
+export { serveDataSources, type ServeOptions, type DataSourceServer, type CloseOptions } from "./server.js";
+export {
+  dataSourceService,
+  type DataSourceServiceHandle,
+  type DataSourceServiceOptions,
+  type DataSourceLookup,
+  type Authorize,
+  type AuthorizeRequest,
+  SERVICE_NAME,
+  WRITE_PATH,
+  WRITE_STREAM_PATH,
+} from "./service.js";
+export {
+  DataSourceClient,
+  type DataSourceClientOptions,
+  type DataSourceWriter,
+  type Entries,
+  type WriteOptions,
+  type WriteRequest,
+} from "./client.js";
+export { DataSourceClientError, isDataSourceClientError, statusName, type StatusName } from "./errors.js";
+export {
+  type Limits,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_STREAM_ENTRIES,
+} from "./limits.js";
+export { TRACEE_DEFAULT_ADDRESS } from "./address.js";
+export { status as Status } from "@grpc/grpc-js";

@@ -1,1 +1,50 @@
-export {};
+/**
+ * tracee-ds/testing: unit-test signatures and data sources without Tracee.
+ *
+ * Fakes of the data source contracts, a real signature context that captures
+ * findings and logs, a harness that runs a signature the way Tracee's engine
+ * does, a contract checker for data sources, and a loopback gRPC server for
+ * end-to-end tests. Framework-agnostic: nothing here depends on vitest or
+ * jest. Loading this entry point does not load gRPC; `startTestServer` loads
+ * it when called.
+ *
+ * @packageDocumentation
+ */
+export {
+  fakeDataSource,
+  fakeWritableDataSource,
+  type FakeData,
+  type FakeDataSource,
+  type FakeDataSourceOptions,
+  type FakeKeyKind,
+  type FakeWritableDataSource,
+  type FakeWritableDataSourceOptions,
+  type GetCall,
+  type WriteCall,
+} from "./fakes.js";
+export {
+  createSignatureContext,
+  type LogLevel,
+  type LogLine,
+  type SignatureContextOptions,
+  type TestSignatureContext,
+} from "./context.js";
+export { traceeEvent, selectorsMatch, type TraceeEventOptions } from "./events.js";
+export {
+  SignatureHarness,
+  SignatureHarnessError,
+  isSignatureHarnessError,
+  type HarnessPhase,
+  type HarnessState,
+  type SignatureHarnessOptions,
+} from "./harness.js";
+export {
+  checkDataSource,
+  assertDataSource,
+  DataSourceContractError,
+  type CheckDataSourceOptions,
+  type CheckWrite,
+  type Violation,
+  type ViolationKind,
+} from "./check.js";
+export { startTestServer, type TestServer, type TestServerOptions } from "./server.js";

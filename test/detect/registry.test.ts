@@ -148,6 +148,20 @@ describe("DataSourceRegistry", () => {
     expect(registry.get(dataSourceRef<WritableSource>("ns", "missing"))).toBeUndefined();
   });
 
+  it("accepts data sources whose result type is an interface", () => {
+    interface Threshold {
+      threshold: number;
+    }
+    class InterfaceResult extends StaticSource {
+      override get(): { value: string } & Threshold {
+        return { value: "x", threshold: 3 };
+      }
+    }
+    const typed: DataSource<string, Threshold> = new InterfaceResult("ns", "iface");
+    const registry = new DataSourceRegistry().register(typed);
+    expect(registry.get("ns", "iface")?.get("threshold")).toEqual({ value: "x", threshold: 3 });
+  });
+
   it("tells writable data sources from read-only ones", () => {
     expect(isWritable(new WritableSource("ns", "w"))).toBe(true);
     expect(isWritable(new StaticSource("ns", "r"))).toBe(false);

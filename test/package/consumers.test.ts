@@ -49,6 +49,17 @@ describe("the built package", () => {
     expect(out).toEqual({ message: "requested data was not found", wrapped: true, registry: "function", loaded: 4 });
   });
 
+  it("requires tracee-ds/testing without loading grpc-js until a test server is started", () => {
+    const out = run(
+      "testing.cjs",
+      `const testing = require("tracee-ds/testing");
+       const grpcLoaded = () => Object.keys(require.cache).some((p) => p.includes("@grpc"));
+       const fake = testing.fakeDataSource({ namespace: "ns", id: "x", data: { k: { v: 1 } } });
+       console.log(JSON.stringify({ grpcLoaded: grpcLoaded(), value: fake.get("k") }));`,
+    );
+    expect(out).toEqual({ grpcLoaded: false, value: { v: 1 } });
+  });
+
   it("requires from a CJS consumer without loading grpc-js for the root entry point", () => {
     const out = run(
       "cjs.cjs",

@@ -1,0 +1,189 @@
+/**
+ * Codec bench: `google.protobuf.Value` wire bytes ⇄ JS values.
+ *
+ * Decode (bytes → JS value) and encode (JS value → bytes) for four payloads,
+ * side by side with JSON.parse / JSON.stringify of the same data (the
+ * practical limit) and three protobuf libraries. Harness: warm every
+ * candidate up, size a batch to about BATCH_MS, then run rounds in which
+ * every candidate runs one batch (order rotated each round) and take the
+ * median ns/op per candidate. Ratios are the figures; absolute times on a
+ * shared machine are noise.
+ *
+ * Run: `npx tsx bench/codec.bench.ts` (or `npm run bench -- codec`).
+ * Writes bench/results/codec.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromBinary, fromJson, toBinary, toJson, type JsonValue as EsJsonValue } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import type { JsonValue } from "type-fest";
+import { fromValueBinary, toValueBinary } from "../src/codec/wire/index.js";
+import { Value as TsProtoValue } from "../src/gen/google/protobuf/struct.js";
+
+interface GoogleValueStatic {
+  deserializeBinary(bytes: Uint8Array): { toJavaScript(): unknown };
+  fromJavaScript(value: unknown): { serializeBinary(): Uint8Array };
+}
+// google-protobuf is CommonJS and writes globals; benches and tests only.
+const require = createRequire(import.meta.url);
+const GoogleValue = (require("google-protobuf/google/protobuf/struct_pb.js") as { Value: GoogleValueStatic }).Value;
+
+const BATCH_MS = 4;
+const ROUNDS = 15;
+const WARMUP_MS = 150;
+
+// ---------------------------------------------------------------- payloads
+
+const hex = (seed: number): string => {
+  let s = "";
+  let x = seed * 2654435761;
+  for (let i = 0; i < 64; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    s += (x >>> 16).toString(16).slice(-1);
+  }
+  return s;
+};
+
+const ioc = (i: number): JsonValue => ({
+  sha256: hex(i + 1),
+  domain: `c2-${i % 97}.update.example`,
+  ip: `203.0.${i % 256}.${(i * 7) % 256}`,
+  severity: (i % 10) + 1,
+  tags: ["c2", "linux"],
+  first_seen: "2024-05-01T12:00:00Z",
+  active: true,
+});
+
+const payloads: Array<{ name: string; value: JsonValue }> = [
+  { name: "scalar string", value: "203.0.113.77" },
+  { name: "threshold (number 10)", value: 10 },
+  { name: "IOC record", value: ioc(0) },
+  { name: "1,000 IOC records", value: Array.from({ length: 1000 }, (_, i) => ioc(i)) },
+];
+
+// ---------------------------------------------------------------- harness
+
+let sink = 0;
+const consume = (x: unknown): void => {
+  sink = (sink + (typeof x === "object" && x !== null ? 1 : typeof x === "string" ? x.length : 2)) | 0;
+};
+
+interface Candidate {
+  name: string;
+  run: () => unknown;
+}
+
+function timeBatch(run: () => unknown, n: number): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) consume(run());
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+function measure(candidates: Candidate[]): Map<string, number> {
+  const batch = new Map<string, number>();
+  for (const c of candidates) {
+    const until = performance.now() + WARMUP_MS;
+    let n = 0;
+    while (performance.now() < until) {
+      consume(c.run());
+      n++;
+    }
+    batch.set(c.name, Math.max(1, Math.round((n * BATCH_MS) / WARMUP_MS)));
+  }
+  const samples = new Map<string, number[]>(candidates.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < candidates.length; k++) {
+      const c = candidates[(k + round) % candidates.length]!;
+      samples.get(c.name)!.push(timeBatch(c.run, batch.get(c.name)!));
+    }
+  }
+  const medians = new Map<string, number>();
+  for (const [name, xs] of samples) {
+    xs.sort((a, b) => a - b);
+    medians.set(name, xs[Math.floor(xs.length / 2)]!);
+  }
+  return medians;
+}
+
+// ---------------------------------------------------------------- run
+
+interface Row {
+  payload: string;
+  jsonBytes: number;
+  wireBytes: number;
+  direction: "decode" | "encode";
+  nsPerOp: Record<string, number>;
+  ratioToJson: Record<string, number>;
+}
+
+const rows: Row[] = [];
+const fmt = (ns: number): string => (ns >= 10_000 ? `${(ns / 1000).toFixed(0)} µs` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+
+for (const { name, value } of payloads) {
+  const text = JSON.stringify(value);
+  const bytes = toValueBinary(value);
+  const esMessage = fromBinary(ValueSchema, bytes);
+
+  const decode: Candidate[] = [
+    { name: "JSON.parse", run: () => JSON.parse(text) as unknown },
+    { name: "fromValueBinary", run: () => fromValueBinary(bytes) },
+    { name: "ts-proto", run: () => TsProtoValue.unwrap(TsProtoValue.decode(bytes)) },
+    { name: "protobuf-es", run: () => toJson(ValueSchema, fromBinary(ValueSchema, bytes)) },
+    { name: "google-protobuf", run: () => GoogleValue.deserializeBinary(bytes).toJavaScript() },
+  ];
+  const encode: Candidate[] = [
+    { name: "JSON.stringify", run: () => JSON.stringify(value) },
+    { name: "toValueBinary", run: () => toValueBinary(value) },
+    { name: "ts-proto", run: () => TsProtoValue.encode(TsProtoValue.wrap(value)).finish() },
+    { name: "protobuf-es", run: () => toBinary(ValueSchema, fromJson(ValueSchema, value as EsJsonValue)) },
+    { name: "google-protobuf", run: () => GoogleValue.fromJavaScript(value).serializeBinary() },
+  ];
+  void esMessage;
+
+  for (const [direction, candidates, base] of [
+    ["decode", decode, "JSON.parse"],
+    ["encode", encode, "JSON.stringify"],
+  ] as const) {
+    const ns = measure(candidates);
+    const baseNs = ns.get(base)!;
+    const row: Row = {
+      payload: name,
+      jsonBytes: Buffer.byteLength(text),
+      wireBytes: bytes.length,
+      direction,
+      nsPerOp: Object.fromEntries(ns),
+      ratioToJson: Object.fromEntries([...ns].map(([k, v]) => [k, v / baseNs])),
+    };
+    rows.push(row);
+    console.log(`\n${direction} · ${name} (JSON ${row.jsonBytes} B, wire ${row.wireBytes} B)`);
+    console.table(
+      candidates.map((c) => ({
+        candidate: c.name,
+        "time/op": fmt(ns.get(c.name)!),
+        [`x ${base}`]: Number((ns.get(c.name)! / baseNs).toFixed(2)),
+      })),
+    );
+  }
+}
+
+// The summary the issue asks for: ours against JSON and each library.
+console.log("\nsummary: ours ÷ candidate (below 1 means ours is faster)");
+console.table(
+  rows.map((r) => {
+    const ours = r.direction === "decode" ? "fromValueBinary" : "toValueBinary";
+    const o = r.nsPerOp[ours]!;
+    const entry: Record<string, string | number> = { payload: r.payload, direction: r.direction };
+    for (const [k, v] of Object.entries(r.nsPerOp)) if (k !== ours) entry[k] = Number((o / v).toFixed(2));
+    return entry;
+  }),
+);
+
+const here = dirname(fileURLToPath(import.meta.url));
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(
+  join(here, "results", "codec.json"),
+  `${JSON.stringify({ node: process.version, date: new Date().toISOString(), batchMs: BATCH_MS, rounds: ROUNDS, rows }, null, 2)}\n`,
+);
+if (sink === 0.5) console.log(sink);

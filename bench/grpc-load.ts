@@ -1,0 +1,152 @@
+/**
+ * gRPC bench, load client process: drives one server at a time, as told over
+ * IPC by grpc.bench.ts, and reports rates.
+ *
+ * @internal
+ */
+import { performance } from "node:perf_hooks";
+import { Client, credentials, Metadata } from "@grpc/grpc-js";
+import type { JsonValue } from "type-fest";
+import { DataSourceClient, WRITE_PATH, WRITE_STREAM_PATH } from "../src/grpc/index.js";
+import { RequestEncoder } from "../src/grpc/request-codec.js";
+import { ioc, key, MEMORY_ID, NAMESPACE, SINK_ID } from "./grpc-payload.js";
+
+const POOL = 1024;
+const encoder = new RequestEncoder(64);
+const keys: string[] = Array.from({ length: POOL }, (_, i) => key(i));
+const values: JsonValue[] = Array.from({ length: POOL }, (_, i) => ioc(i));
+const pool: Buffer[] = keys.map((k, i) => encoder.encode(NAMESPACE, SINK_ID, k, values[i] ?? null));
+
+const id = (b: Buffer) => b;
+const clients = new Map<string, Client>();
+function raw(address: string): Client {
+  let c = clients.get(address);
+  if (c === undefined) {
+    c = new Client(address, credentials.createInsecure());
+    clients.set(address, c);
+  }
+  return c;
+}
+
+const unaryCall = (client: Client, bytes: Buffer) =>
+  new Promise<void>((resolve, reject) => {
+    client.makeUnaryRequest(WRITE_PATH, id, id, bytes, new Metadata(), {}, (err) => (err ? reject(err) : resolve()));
+  });
+
+async function rawStream(client: Client, messages: (i: number) => Buffer, n: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const call = client.makeClientStreamRequest(WRITE_STREAM_PATH, id, id, new Metadata(), {}, (err) =>
+      err ? reject(err) : resolve(),
+    );
+    let i = 0;
+    const pump = () => {
+      while (i < n) {
+        if (!call.write(messages(i++))) {
+          call.once("drain", pump);
+          return;
+        }
+      }
+      call.end();
+    };
+    pump();
+  });
+}
+
+/** Runs `worker` in `concurrency` loops for `ms`; returns units per second. */
+async function timed(ms: number, concurrency: number, worker: () => Promise<number>): Promise<number> {
+  let units = 0;
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const done = await worker(); // not `units += await …`: that reads units before the await
+        units += done;
+      }
+    }),
+  );
+  return (units / (performance.now() - start)) * 1000;
+}
+
+const PER_STREAM = 5000;
+
+async function run(task: {
+  kind: string;
+  address: string;
+  ms: number;
+  concurrency?: number;
+  entries?: number;
+}): Promise<Record<string, number>> {
+  const concurrency = task.concurrency ?? 1;
+  switch (task.kind) {
+    case "unary": {
+      const client = raw(task.address);
+      let n = 0;
+      const rate = await timed(task.ms, concurrency, async () => {
+        await unaryCall(client, pool[n++ % POOL] as Buffer);
+        return 1;
+      });
+      return { rate };
+    }
+    case "stream": {
+      const client = raw(task.address);
+      const rate = await timed(task.ms, concurrency, async () => {
+        await rawStream(client, (i) => pool[i % POOL] as Buffer, PER_STREAM);
+        return PER_STREAM;
+      });
+      return { rate };
+    }
+    case "client-ours": {
+      const client = new DataSourceClient(task.address);
+      const target = client.dataSource(NAMESPACE, SINK_ID);
+      function* entries(): Generator<readonly [string, JsonValue]> {
+        for (let i = 0; i < PER_STREAM; i++) yield [keys[i % POOL] as string, values[i % POOL] ?? null];
+      }
+      const rate = await timed(task.ms, 1, async () => {
+        await target.writeStream(entries());
+        return PER_STREAM;
+      });
+      client.close();
+      return { rate };
+    }
+    case "client-raw": {
+      // What a client must do at the least: the same stream, bytes encoded beforehand.
+      const client = raw(task.address);
+      const rate = await timed(task.ms, 1, async () => {
+        await rawStream(client, (i) => pool[i % POOL] as Buffer, PER_STREAM);
+        return PER_STREAM;
+      });
+      return { rate };
+    }
+    case "memory": {
+      const n = task.entries ?? 1_000_000;
+      let payloadBytes = 0;
+      const start = performance.now();
+      await rawStream(
+        raw(task.address),
+        (i) => {
+          const bytes = encoder.encode(NAMESPACE, MEMORY_ID, key(i), ioc(i));
+          payloadBytes += bytes.length;
+          return bytes;
+        },
+        n,
+      );
+      return { payloadBytes, entries: n, ms: performance.now() - start };
+    }
+    default:
+      throw new Error(`unknown task ${task.kind}`);
+  }
+}
+
+process.on("message", (message: { type: string; task: Parameters<typeof run>[0] }) => {
+  if (message.type === "run") {
+    run(message.task).then(
+      (result) => process.send?.({ type: "result", result }),
+      (err: unknown) => process.send?.({ type: "error", error: String(err) }),
+    );
+  } else if (message.type === "stop") {
+    for (const c of clients.values()) c.close();
+    process.exit(0);
+  }
+});
+process.send?.({ type: "ready" });

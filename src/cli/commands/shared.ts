@@ -1,0 +1,35 @@
+import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
+import { parseDuration } from "../duration.js";
+import { UsageError } from "../errors.js";
+import { TLS_OPTIONS } from "../tls.js";
+
+/** Options shared by write and write-stream. @internal */
+export const CLIENT_OPTIONS = {
+  address: { type: "string", multiple: true },
+  namespace: { type: "string" },
+  id: { type: "string" },
+  deadline: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  ...TLS_OPTIONS,
+} as const;
+
+export const DEFAULT_DEADLINE_MS = 30_000;
+
+/** Reads the flags every client command needs. @internal */
+export function clientFlags(values: {
+  address?: string[] | undefined;
+  namespace?: string | undefined;
+  id?: string | undefined;
+  deadline?: string | undefined;
+}): { addresses: string[]; namespace: string; id: string; deadlineMs: number } {
+  const namespace = required("namespace", values.namespace);
+  const id = required("id", values.id);
+  const addresses = values.address === undefined || values.address.length === 0 ? [TRACEE_DEFAULT_ADDRESS] : values.address;
+  const deadlineMs = values.deadline === undefined ? DEFAULT_DEADLINE_MS : parseDuration("deadline", values.deadline);
+  return { addresses, namespace, id, deadlineMs };
+}
+
+export function required(flag: string, value: string | undefined): string {
+  if (value === undefined || value === "") throw new UsageError(`--${flag} is required`);
+  return value;
+}

@@ -1,0 +1,449 @@
+/**
+ * The DataSourceService implementation: Tracee's semantics where they are
+ * sound (DESIGN.md §4), over grpc-js with a service definition whose request
+ * deserializer is the wire decoder in request-codec.ts.
+ *
+ * @module
+ */
+import {
+  type Metadata,
+  type sendUnaryData,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  status as Status,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import type { JsonValue } from "type-fest";
+import { type DataSource, isWritable, type WritableDataSource, type WriteKey } from "../detect/data-source.js";
+import { ErrFailedToUnmarshal, ErrKeyNotSupported, errorIs } from "../detect/errors.js";
+import type { Logger } from "../detect/signature.js";
+import { type Limits, type ResolvedLimits, resolveLimits } from "./limits.js";
+import { runExclusive } from "./queue.js";
+import { decodeRequest, type RequestFrame } from "./request-codec.js";
+
+/** The fully qualified gRPC service name, as Tracee defines it. */
+export const SERVICE_NAME = "tracee.v1beta1.DataSourceService";
+/** The HTTP/2 path of the unary `Write` method. */
+export const WRITE_PATH = `/${SERVICE_NAME}/Write`;
+/** The HTTP/2 path of the client-streaming `WriteStream` method. */
+export const WRITE_STREAM_PATH = `/${SERVICE_NAME}/WriteStream`;
+
+/** What the {@link DataSourceServiceOptions.authorize} hook is asked about. */
+export interface AuthorizeRequest {
+  /** The data source the call writes to. */
+  readonly namespace: string;
+  readonly id: string;
+  /** The call's request metadata (headers), e.g. a bearer token. */
+  readonly metadata: Metadata;
+  /** The peer address grpc-js reports (`"127.0.0.1:53412"`, or the socket path for unix). */
+  readonly peer: string;
+  /** Which method: a stream is authorized once, at its first entry. */
+  readonly method: "Write" | "WriteStream";
+}
+
+/**
+ * Decides whether a call may write. Return (or resolve to) `true` to allow;
+ * anything else, a throw or a rejection refuses the call with
+ * `PERMISSION_DENIED` and nothing is written.
+ */
+export type Authorize = (request: AuthorizeRequest) => boolean | PromiseLike<boolean>;
+
+/** Looks a data source up by namespace and id; a {@link DataSourceRegistry} is one. */
+export interface DataSourceLookup {
+  get(namespace: string, id: string): DataSource | undefined;
+}
+
+/** Options of {@link dataSourceService} (and of {@link serveDataSources}). */
+export interface DataSourceServiceOptions extends Limits {
+  /**
+   * Called before a call writes (once per unary call, once per stream, at its
+   * first entry); sync or async. Runs before the data source is looked up, so
+   * a refused client cannot probe which data sources exist.
+   */
+  readonly authorize?: Authorize;
+  /** Receives failed writes and authorize hook errors. Defaults to silence. */
+  readonly logger?: Logger;
+  /**
+   * Whether an `INTERNAL` status carries the data source error's message (its
+   * first line; never a stack). Default `false`: clients see a generic message
+   * and the full error goes to `logger.error`.
+   */
+  readonly exposeInternalErrors?: boolean;
+}
+
+/**
+ * A DataSourceService to add to a `grpc.Server` you run yourself.
+ *
+ * `definition` carries this SDK's own request decoder, so pass both parts to
+ * `server.addService(service.definition, service.implementation)`.
+ */
+export interface DataSourceServiceHandle {
+  /** The grpc-js service definition (paths and (de)serializers). */
+  readonly definition: ServiceDefinition;
+  /** The method handlers, keyed like `definition`. */
+  readonly implementation: UntypedServiceImplementation;
+  /**
+   * Resolves once no data source write started by this service is running.
+   * Call it after `server.forceShutdown()` so a write that had already begun
+   * can finish before you tear down the data sources.
+   */
+  idle(): Promise<void>;
+}
+
+/** A status to send. @internal */
+class CallStatus {
+  constructor(
+    readonly code: Status,
+    readonly details: string,
+  ) {}
+}
+
+const EMPTY = Buffer.alloc(0);
+const identity = (b: Buffer): Buffer => b;
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : typeof err === "string" ? err : "";
+  const line = String(message).split("\n", 1)[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return ms <= Date.now();
+}
+
+function target(namespace: string, id: string): string {
+  return `(namespace: ${namespace}, id: ${id})`;
+}
+
+/**
+ * Builds the DataSourceService over `registry`, for a `grpc.Server` you run
+ * yourself; {@link serveDataSources} does this for you.
+ *
+ * The service follows DESIGN.md §4: unknown data source → `NOT_FOUND`, not
+ * writable → `UNIMPLEMENTED`, a missing key or value, a struct or list key, a
+ * malformed or too deeply nested Value, or a data source throwing
+ * `ErrKeyNotSupported`/`ErrFailedToUnmarshal` → `INVALID_ARGUMENT`, any other
+ * data source error → `INTERNAL` (no stack), authorize refusing →
+ * `PERMISSION_DENIED`, limits exceeded → `RESOURCE_EXHAUSTED`. A `WriteStream`
+ * is all or nothing: its entries go to the data source in one `write` call
+ * after the client half-closes, and a stream that fails, names a second data
+ * source, is cancelled or passes its deadline writes nothing. Within a stream a
+ * repeated key keeps its last value. Writes to one data source never overlap.
+ * Throws `RangeError` for invalid limits.
+ *
+ * @example
+ * ```ts
+ * const server = new grpc.Server({ "grpc.max_receive_message_length": 4 << 20 });
+ * const service = dataSourceService(registry, { authorize: ({ metadata }) => metadata.get("token")[0] === token });
+ * server.addService(service.definition, service.implementation);
+ * ```
+ */
+export function dataSourceService(
+  registry: DataSourceLookup,
+  options: DataSourceServiceOptions = {},
+): DataSourceServiceHandle {
+  const limits: ResolvedLimits = resolveLimits(options);
+  const logger = options.logger ?? silent;
+  const authorize = options.authorize;
+  const exposeInternalErrors = options.exposeInternalErrors === true;
+  const inflight = new Set<Promise<void>>();
+
+  const deserialize = (bytes: Buffer): RequestFrame => decodeRequest(bytes, limits);
+
+  function resolveTarget(namespace: string, id: string): WritableDataSource | CallStatus {
+    const ds = registry.get(namespace, id);
+    if (ds === undefined) {
+      return new CallStatus(Status.NOT_FOUND, `requested data source does not exist ${target(namespace, id)}`);
+    }
+    if (!isWritable(ds)) {
+      return new CallStatus(Status.UNIMPLEMENTED, `requested data source is not writable ${target(namespace, id)}`);
+    }
+    return ds;
+  }
+
+  function writeFailure(err: unknown, namespace: string, id: string): CallStatus {
+    const where = `failed to write to data source ${target(namespace, id)}`;
+    if (errorIs(err, ErrKeyNotSupported) || errorIs(err, ErrFailedToUnmarshal)) {
+      return new CallStatus(Status.INVALID_ARGUMENT, `${where}: ${firstLine(err)}`);
+    }
+    logger.error("data source write failed", "namespace", namespace, "id", id, "error", err);
+    return new CallStatus(Status.INTERNAL, exposeInternalErrors ? `${where}: ${firstLine(err)}` : `${where}: internal error`);
+  }
+
+  /**
+   * Asks the authorize hook. Returns `true`/`false` when it answered
+   * synchronously, else a promise that never rejects.
+   */
+  function ask(
+    call: { metadata: Metadata; getPeer(): string },
+    method: AuthorizeRequest["method"],
+    namespace: string,
+    id: string,
+  ): boolean | Promise<boolean> {
+    if (authorize === undefined) return true;
+    const onError = (err: unknown): false => {
+      logger.warn("authorize hook threw; refusing the call", "namespace", namespace, "id", id, "error", err);
+      return false;
+    };
+    let verdict: boolean | PromiseLike<boolean>;
+    try {
+      verdict = authorize({ namespace, id, metadata: call.metadata, peer: call.getPeer(), method });
+    } catch (err) {
+      return onError(err);
+    }
+    if (isThenable(verdict)) return Promise.resolve(verdict).then((ok) => ok === true, onError);
+    return verdict === true;
+  }
+
+  const denied = (namespace: string, id: string) =>
+    new CallStatus(Status.PERMISSION_DENIED, `not allowed to write to data source ${target(namespace, id)}`);
+
+  /**
+   * Writes `data` once earlier writes to `ds` settled, unless the call is
+   * cancelled or past its deadline by then; reports through `done`.
+   */
+  function write(
+    ds: WritableDataSource,
+    data: Map<WriteKey, JsonValue>,
+    call: { readonly cancelled: boolean; getDeadline(): Date | number },
+    namespace: string,
+    id: string,
+    done: (status: CallStatus | null) => void,
+  ): void {
+    let skipped: CallStatus | null = null;
+    const task = () => {
+      if (call.cancelled) {
+        skipped = new CallStatus(Status.CANCELLED, "call cancelled before the write");
+        return undefined;
+      }
+      if (deadlinePassed(call)) {
+        skipped = new CallStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the write");
+        return undefined;
+      }
+      return ds.write(data);
+    };
+    let pending: Promise<void> | undefined;
+    try {
+      pending = runExclusive(ds, task);
+    } catch (err) {
+      done(writeFailure(err, namespace, id));
+      return;
+    }
+    if (pending === undefined) {
+      done(skipped);
+      return;
+    }
+    const settled = pending.then(
+      () => done(skipped),
+      (err: unknown) => done(writeFailure(err, namespace, id)),
+    );
+    inflight.add(settled);
+    void settled.then(() => inflight.delete(settled));
+  }
+
+  const reply = (callback: sendUnaryData<Buffer>, status: CallStatus | null) => {
+    if (status === null) callback(null, EMPTY);
+    else callback({ code: status.code, details: status.details });
+  };
+
+  function Write(call: ServerUnaryCall<RequestFrame, Buffer>, callback: sendUnaryData<Buffer>): void {
+    const frame = call.request;
+    if (!frame.targetKnown) {
+      reply(callback, new CallStatus(frame.code, frame.details));
+      return;
+    }
+    const { namespace, id } = frame;
+    const proceed = () => {
+      const ds = resolveTarget(namespace, id);
+      if (ds instanceof CallStatus) return reply(callback, ds);
+      if (frame.code !== Status.OK) return reply(callback, new CallStatus(frame.code, frame.details));
+      write(ds, new Map([[frame.key, frame.value]]), call, namespace, id, (status) => reply(callback, status));
+    };
+    const verdict = ask(call, "Write", namespace, id);
+    if (verdict === true) proceed();
+    else if (verdict === false) reply(callback, denied(namespace, id));
+    else void verdict.then((ok) => (ok ? proceed() : reply(callback, denied(namespace, id))));
+  }
+
+  function WriteStream(call: ServerReadableStream<RequestFrame, Buffer>, callback: sendUnaryData<Buffer>): void {
+    new StreamWrite(call, callback).start();
+  }
+
+  /** One `WriteStream` call: collects entries, then writes them at once. */
+  class StreamWrite {
+    #entries = new Map<WriteKey, JsonValue>();
+    #count = 0;
+    #namespace = "";
+    #id = "";
+    #ds: WritableDataSource | undefined;
+    /** Set while the authorize hook is answering. */
+    #authorizing = false;
+    /** The first failure seen; reported once authorization is settled. */
+    #failure: CallStatus | undefined;
+    #ended = false;
+    /** A status was sent, or the call was cancelled. */
+    #finished = false;
+
+    constructor(
+      readonly call: ServerReadableStream<RequestFrame, Buffer>,
+      readonly callback: sendUnaryData<Buffer>,
+    ) {}
+
+    start(): void {
+      const call = this.call;
+      call.on("data", (frame: RequestFrame) => this.#onFrame(frame));
+      call.on("end", () => this.#onEnd());
+      call.on("cancelled", () => this.#onCancel());
+      call.on("error", () => this.#onCancel());
+    }
+
+    #finish(status: CallStatus | null): void {
+      if (this.#finished) return;
+      this.#finished = true;
+      this.#entries = new Map();
+      reply(this.callback, status);
+    }
+
+    #fail(status: CallStatus): void {
+      if (this.#failure !== undefined || this.#finished) return;
+      this.#failure = status;
+      this.#entries = new Map(); // nothing of this stream will be written
+      if (!this.#authorizing) this.#finish(status);
+    }
+
+    #onFrame(frame: RequestFrame): void {
+      if (this.#finished || this.#failure !== undefined) return;
+      const index = this.#count++;
+      if (index >= limits.maxStreamEntries) {
+        this.#fail(
+          new CallStatus(Status.RESOURCE_EXHAUSTED, `stream has more than ${limits.maxStreamEntries} entries, the limit`),
+        );
+        return;
+      }
+      if (!frame.targetKnown) {
+        this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
+        return;
+      }
+      if (index === 0) {
+        this.#namespace = frame.namespace;
+        this.#id = frame.id;
+        this.#authorizeAndResolve();
+        if (this.#finished) return;
+      } else if (frame.namespace !== this.#namespace || frame.id !== this.#id) {
+        this.#fail(
+          new CallStatus(
+            Status.INVALID_ARGUMENT,
+            `entry ${index}: names data source ${target(frame.namespace, frame.id)}, but this stream writes to ${target(this.#namespace, this.#id)}; a stream writes to one data source`,
+          ),
+        );
+        return;
+      }
+      if (frame.code !== Status.OK) {
+        this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
+        return;
+      }
+      this.#entries.set(frame.key, frame.value);
+    }
+
+    #authorizeAndResolve(): void {
+      const verdict = ask(this.call, "WriteStream", this.#namespace, this.#id);
+      if (verdict === true) {
+        this.#resolve();
+      } else if (verdict === false) {
+        this.#finish(denied(this.#namespace, this.#id));
+      } else {
+        this.#authorizing = true;
+        void verdict.then((ok) => {
+          this.#authorizing = false;
+          if (this.#finished) return;
+          if (!ok) return this.#finish(denied(this.#namespace, this.#id));
+          this.#resolve();
+          if (this.#finished) return;
+          if (this.#failure !== undefined) return this.#finish(this.#failure);
+          if (this.#ended) this.#commit();
+        });
+      }
+    }
+
+    #resolve(): void {
+      const ds = resolveTarget(this.#namespace, this.#id);
+      if (ds instanceof CallStatus) this.#finish(ds);
+      else this.#ds = ds;
+    }
+
+    #onEnd(): void {
+      if (this.#finished || this.#failure !== undefined) return;
+      // A grpc-js client's cancel half-closes the HTTP/2 stream just before
+      // resetting it; when both frames arrive together, the reset has been
+      // seen by the next turn of the event loop, so commit only then.
+      setImmediate(() => {
+        this.#ended = true;
+        if (!this.#authorizing) this.#commit();
+      });
+    }
+
+    #commit(): void {
+      if (this.#finished) return;
+      const ds = this.#ds;
+      if (this.#count === 0 || ds === undefined) {
+        // An empty stream: nothing to write, nothing wrong.
+        this.#finish(null);
+        return;
+      }
+      const data = this.#entries;
+      this.#entries = new Map();
+      write(ds, data, this.call, this.#namespace, this.#id, (status) => this.#finish(status));
+    }
+
+    #onCancel(): void {
+      if (this.#finished) return;
+      // The client is gone (cancelled, deadline, or shutdown): drop everything.
+      this.#finished = true;
+      logger.debug("stream cancelled; nothing of it is written", "namespace", this.#namespace, "id", this.#id);
+      this.#entries = new Map();
+    }
+  }
+
+  const definition: ServiceDefinition = {
+    Write: {
+      path: WRITE_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: deserialize,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: "write",
+    },
+    WriteStream: {
+      path: WRITE_STREAM_PATH,
+      requestStream: true,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: deserialize,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: "writeStream",
+    },
+  };
+
+  return {
+    definition,
+    implementation: { Write, WriteStream } as UntypedServiceImplementation,
+    async idle(): Promise<void> {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
+}
