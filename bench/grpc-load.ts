@@ -16,9 +16,13 @@ const encoder = new RequestEncoder(64);
 const keys: string[] = Array.from({ length: POOL }, (_, i) => key(i));
 const values: JsonValue[] = Array.from({ length: POOL }, (_, i) => ioc(i));
 const pool: Buffer[] = keys.map((k, i) => encoder.encode(NAMESPACE, SINK_ID, k, values[i] ?? null));
+// A small payload too: a number, as the threshold data source takes.
+const numbers: JsonValue[] = Array.from({ length: POOL }, (_, i) => i);
+const numberPool: Buffer[] = keys.map((k, i) => encoder.encode(NAMESPACE, SINK_ID, k, numbers[i] ?? null));
 
 const id = (b: Buffer) => b;
 const clients = new Map<string, Client>();
+const ours = new Map<string, DataSourceClient>();
 function raw(address: string): Client {
   let c = clients.get(address);
   if (c === undefined) {
@@ -76,14 +80,16 @@ async function run(task: {
   ms: number;
   concurrency?: number;
   entries?: number;
+  payload?: "ioc" | "number";
 }): Promise<Record<string, number>> {
   const concurrency = task.concurrency ?? 1;
+  const requests = task.payload === "number" ? numberPool : pool;
   switch (task.kind) {
     case "unary": {
       const client = raw(task.address);
       let n = 0;
       const rate = await timed(task.ms, concurrency, async () => {
-        await unaryCall(client, pool[n++ % POOL] as Buffer);
+        await unaryCall(client, requests[n++ % POOL] as Buffer);
         return 1;
       });
       return { rate };
@@ -91,29 +97,37 @@ async function run(task: {
     case "stream": {
       const client = raw(task.address);
       const rate = await timed(task.ms, concurrency, async () => {
-        await rawStream(client, (i) => pool[i % POOL] as Buffer, PER_STREAM);
+        await rawStream(client, (i) => requests[i % POOL] as Buffer, PER_STREAM);
         return PER_STREAM;
       });
       return { rate };
     }
-    case "client-ours": {
-      const client = new DataSourceClient(task.address);
+    case "client-ours":
+    case "client-ours-small": {
+      // Reused across runs, like the raw client's channel.
+      let client = ours.get(task.address);
+      if (client === undefined) {
+        client = new DataSourceClient(task.address);
+        ours.set(task.address, client);
+      }
       const target = client.dataSource(NAMESPACE, SINK_ID);
+      const vals = task.kind === "client-ours" ? values : numbers;
       function* entries(): Generator<readonly [string, JsonValue]> {
-        for (let i = 0; i < PER_STREAM; i++) yield [keys[i % POOL] as string, values[i % POOL] ?? null];
+        for (let i = 0; i < PER_STREAM; i++) yield [keys[i % POOL] as string, vals[i % POOL] ?? null];
       }
       const rate = await timed(task.ms, 1, async () => {
         await target.writeStream(entries());
         return PER_STREAM;
       });
-      client.close();
       return { rate };
     }
-    case "client-raw": {
+    case "client-raw":
+    case "client-raw-small": {
       // What a client must do at the least: the same stream, bytes encoded beforehand.
       const client = raw(task.address);
+      const bytes = task.kind === "client-raw" ? pool : numberPool;
       const rate = await timed(task.ms, 1, async () => {
-        await rawStream(client, (i) => pool[i % POOL] as Buffer, PER_STREAM);
+        await rawStream(client, (i) => bytes[i % POOL] as Buffer, PER_STREAM);
         return PER_STREAM;
       });
       return { rate };
@@ -146,6 +160,7 @@ process.on("message", (message: { type: string; task: Parameters<typeof run>[0] 
     );
   } else if (message.type === "stop") {
     for (const c of clients.values()) c.close();
+    for (const c of ours.values()) c.close();
     process.exit(0);
   }
 });

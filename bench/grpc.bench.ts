@@ -24,9 +24,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+const began = Date.now();
 const here = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = Number(process.env["GRPC_BENCH_ROUNDS"] ?? 3);
-const MS = Number(process.env["GRPC_BENCH_MS"] ?? 1000);
+const ROUNDS = Number(process.env["GRPC_BENCH_ROUNDS"] ?? 4);
+const MS = Number(process.env["GRPC_BENCH_MS"] ?? 450);
 const MEMORY_ENTRIES = Number(process.env["GRPC_BENCH_MEMORY_ENTRIES"] ?? 1_000_000);
 /** Run only the server scenarios whose name contains this (for iterating). */
 const ONLY = process.env["GRPC_BENCH_ONLY"];
@@ -66,71 +67,90 @@ const servers = await start("grpc-servers.ts", ["--expose-gc"]);
 const addresses = servers.first["addresses"] as Record<"ours" | "naive" | "floor", string>;
 const load = await start("grpc-load.ts", []);
 
-async function measure(task: object, targets: Record<string, string>, ms = MS): Promise<Record<string, number>> {
-  const names = Object.keys(targets);
+/**
+ * Runs `tasks` (name → task with its address) ROUNDS times, in rotated order
+ * each round, after a short warm-up; returns each name's rates, round by round.
+ */
+async function rounds(tasks: Record<string, object>): Promise<Record<string, number[]>> {
+  const names = Object.keys(tasks);
   const rates: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  // Warm-up: every target once, shortly.
-  for (const n of names) await request(load.child, { type: "run", task: { ...task, address: targets[n], ms: 300 } }, "result");
+  for (const n of names) await request(load.child, { type: "run", task: { ...tasks[n], ms: 300 } }, "result");
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < names.length; k++) {
       const n = names[(k + round) % names.length] as string;
-      const reply = await request(load.child, { type: "run", task: { ...task, address: targets[n], ms } }, "result");
+      const reply = await request(load.child, { type: "run", task: { ...tasks[n], ms: MS } }, "result");
       rates[n]?.push((reply["result"] as { rate: number }).rate);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(rates[n] ?? [])]));
+  return rates;
 }
+
+/** The median over rounds of a/b within each round: steadier than a ratio of medians on a busy machine. */
+const pairedRatio = (a: number[], b: number[]) =>
+  Math.round(median(a.map((x, i) => x / (b[i] ?? Number.NaN))) * 1000) / 1000;
 
 const scenarios = [
   { name: "unary, concurrency 1", unit: "calls/s", task: { kind: "unary", concurrency: 1 } },
   { name: "unary, concurrency 16", unit: "calls/s", task: { kind: "unary", concurrency: 16 } },
   { name: "stream, 1 stream", unit: "entries/s", task: { kind: "stream", concurrency: 1 } },
   { name: "stream, 4 streams", unit: "entries/s", task: { kind: "stream", concurrency: 4 } },
+  // The same with a number value (the threshold case): the server's own overhead, without a struct to decode.
+  { name: "stream, 1, numbers", unit: "entries/s", task: { kind: "stream", concurrency: 1, payload: "number" } },
+  { name: "stream, 4, numbers", unit: "entries/s", task: { kind: "stream", concurrency: 4, payload: "number" } },
 ];
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1000) / 1000);
 
+
 const serverResults: Array<Record<string, unknown>> = [];
-console.log(`server: ours vs naive (grpc-js + proto-loader) vs floor (grpc-js, no work); ${ROUNDS} rounds x ${MS} ms, median`);
-console.log(`${"scenario".padEnd(24)}${"ours".padStart(12)}${"naive".padStart(12)}${"floor".padStart(12)}${"ours/floor".padStart(12)}${"naive/floor".padStart(13)}`);
+console.log(
+  `server: ours vs naive (grpc-js + proto-loader) vs floor (grpc-js, no work); ${ROUNDS} rounds x ${MS} ms; rates are medians, ratios medians of per-round ratios`,
+);
+console.log(
+  `${"scenario".padEnd(24)}${"ours".padStart(10)}${"naive".padStart(10)}${"floor".padStart(10)}${"ours/floor".padStart(12)}${"naive/floor".padStart(13)}${"ours/naive".padStart(12)}`,
+);
 for (const s of scenarios.filter((x) => ONLY === undefined || x.name.includes(ONLY))) {
-  const r = await measure(s.task, addresses);
+  const r = await rounds({
+    ours: { ...s.task, address: addresses.ours },
+    naive: { ...s.task, address: addresses.naive },
+    floor: { ...s.task, address: addresses.floor },
+  });
+  const [ours, naive, floor] = [r["ours"] ?? [], r["naive"] ?? [], r["floor"] ?? []];
   const row = {
     scenario: s.name,
     unit: s.unit,
-    ours: r["ours"] ?? 0,
-    naive: r["naive"] ?? 0,
-    floor: r["floor"] ?? 0,
-    oursToFloor: ratio(r["ours"] ?? 0, r["floor"] ?? 0),
-    naiveToFloor: ratio(r["naive"] ?? 0, r["floor"] ?? 0),
+    ours: median(ours),
+    naive: median(naive),
+    floor: median(floor),
+    oursToFloor: pairedRatio(ours, floor),
+    naiveToFloor: pairedRatio(naive, floor),
+    oursToNaive: pairedRatio(ours, naive),
+    rounds: { ours, naive, floor },
   };
   serverResults.push(row);
   console.log(
-    `${s.name.padEnd(24)}${fmt(row.ours).padStart(12)}${fmt(row.naive).padStart(12)}${fmt(row.floor).padStart(12)}${row.oursToFloor.toFixed(3).padStart(12)}${row.naiveToFloor.toFixed(3).padStart(13)}`,
+    `${s.name.padEnd(24)}${fmt(row.ours).padStart(10)}${fmt(row.naive).padStart(10)}${fmt(row.floor).padStart(10)}${row.oursToFloor.toFixed(3).padStart(12)}${row.naiveToFloor.toFixed(3).padStart(13)}${row.oursToNaive.toFixed(3).padStart(12)}`,
   );
 }
 
 console.log(`\nclient: DataSourceClient.writeStream (JSON values in) vs raw grpc-js (pre-encoded bytes), against the floor server`);
-const clientRates = await measure(
-  { kind: "client-ours" },
-  { ours: addresses.floor, raw: addresses.floor },
-  MS,
-).then(async (r) => {
-  // The task kind differs per target here, so run the two kinds explicitly.
-  const ours: number[] = [];
-  const rawRates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of round % 2 === 0 ? ["client-ours", "client-raw"] : ["client-raw", "client-ours"]) {
-      const reply = await request(load.child, { type: "run", task: { kind, address: addresses.floor, ms: MS } }, "result");
-      (kind === "client-ours" ? ours : rawRates).push((reply["result"] as { rate: number }).rate);
-    }
-  }
-  void r;
-  return { ours: median(ours), raw: median(rawRates) };
-});
-const clientRow = { unit: "entries/s", ...clientRates, oursToRaw: ratio(clientRates.ours, clientRates.raw) };
-console.log(`  ours ${fmt(clientRow.ours)} entries/s, raw ${fmt(clientRow.raw)} entries/s, ours/raw ${clientRow.oursToRaw.toFixed(3)}`);
+const clientRows: Array<Record<string, unknown>> = [];
+for (const [payload, suffix] of [
+  ["IOC record", ""],
+  ["number", "-small"],
+] as const) {
+  const r = await rounds({
+    ours: { kind: `client-ours${suffix}`, address: addresses.floor },
+    raw: { kind: `client-raw${suffix}`, address: addresses.floor },
+  });
+  const [ours, raw] = [r["ours"] ?? [], r["raw"] ?? []];
+  const row = { payload, unit: "entries/s", ours: median(ours), raw: median(raw), oursToRaw: pairedRatio(ours, raw), rounds: { ours, raw } };
+  clientRows.push(row);
+  console.log(
+    `  ${payload.padEnd(12)} ours ${fmt(row.ours).padStart(8)} entries/s, raw ${fmt(row.raw).padStart(8)} entries/s, ours/raw ${row.oursToRaw.toFixed(3)}`,
+  );
+}
 
 console.log(`\nmemory: one ${MEMORY_ENTRIES.toLocaleString("en-US")}-entry stream held by our server for its atomic write`);
 await request(servers.child, { type: "memory-baseline" }, "memory-baseline");
@@ -149,13 +169,14 @@ const sent = await request(
   "result",
 );
 const heldMsg = await held;
-const payloadBytes = (sent["result"] as { payloadBytes: number }).payloadBytes;
+const { payloadBytes, ms: streamMs } = sent["result"] as { payloadBytes: number; ms: number };
 const heldBytes = heldMsg["heldBytes"] as number;
 const memoryRow = {
   entries: heldMsg["entries"] as number,
   payloadBytes,
   heldBytes,
   heldToPayload: ratio(heldBytes, payloadBytes),
+  streamSeconds: Math.round(streamMs / 100) / 10,
 };
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 console.log(
@@ -175,9 +196,10 @@ writeFileSync(
       node: process.version,
       rounds: ROUNDS,
       msPerRun: MS,
-      payload: "IOC-like record (~200 B Value) under distinct keys, namespace/id in every message",
+      payload:
+        "IOC-like record (235-byte Value; 'numbers' rows: a number) under 1,024 distinct keys, namespace/id in every message; memory: 1,000,000 distinct keys",
       servers: serverResults,
-      client: clientRow,
+      client: clientRows,
       memory: memoryRow,
       targets: { oursToFloor: ">= 0.9", oursAheadOfNaive: true, clientToRaw: ">= 0.9", heldToPayload: "<= 2" },
     },
@@ -185,4 +207,4 @@ writeFileSync(
     2,
   )}\n`,
 );
-console.log(`\nwrote bench/results/grpc.json`);
+console.log(`\nwrote bench/results/grpc.json (${Math.round((Date.now() - began) / 1000)} s)`);

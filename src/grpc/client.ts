@@ -3,6 +3,7 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   Client,
+  type ClientWritableStream,
   credentials as grpcCredentials,
   Metadata,
   type ServiceError,
@@ -181,7 +182,8 @@ export class DataSourceClient {
    * transport accepts data (backpressure), so a large or endless source is
    * not buffered in memory. All entries must name the same data source (the
    * server refuses a second one). Resolves when the server has written the
-   * whole stream. Rejects with a {@link DataSourceClientError}; an entry that
+   * whole stream; an empty source sends nothing at all (Tracee's own server
+   * crashes on an empty stream). Rejects with a {@link DataSourceClientError}; an entry that
    * cannot be encoded cancels the stream (`INVALID_ARGUMENT`, naming its
    * index) so nothing is written. If `entries` itself throws, the stream is
    * cancelled and that error is rethrown as is.
@@ -273,44 +275,50 @@ export class DataSourceClient {
     const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
     // The stream's deadline is enforced by our own timer (see abort below);
     // grpc-js gets a slightly later one, so the server still learns it.
-    const { metadata, callOptions } = this.#callOptions(
-      deadlineMs === undefined ? options : { ...options, deadlineMs: deadlineMs + DEADLINE_SLACK_MS },
-    );
+    const { metadata } = this.#callOptions(options);
+    const callOptions: CallOptions =
+      deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs + DEADLINE_SLACK_MS };
 
+    let call: ClientWritableStream<Buffer> | undefined;
     let finished = false;
     let halfClosed = false;
     let abortError: DataSourceClientError | undefined;
     let wake: (() => void) | undefined;
     let markStopped!: (value: typeof STOPPED) => void;
     const stopped = new Promise<typeof STOPPED>((resolve) => (markStopped = resolve));
-    const stop = () => {
-      markStopped(STOPPED);
-      wake?.();
-    };
     let settle!: (err: DataSourceClientError | null) => void;
     const result = new Promise<void>((resolve, reject) => {
       settle = (err) => (err === null ? resolve() : reject(err));
     });
     result.catch(noop); // observed by the caller once the entries are sent
 
-    const call = this.#client.makeClientStreamRequest(
-      WRITE_STREAM_PATH,
-      identity,
-      identity,
-      metadata,
-      callOptions,
-      (err: ServiceError | null) => {
-        finished = true;
-        clearTimeout(deadlineTimer);
-        signal?.removeEventListener("abort", onAbort);
+    const finish = (err: DataSourceClientError | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(deadlineTimer);
+      signal?.removeEventListener("abort", onAbort);
+      settle(err);
+      markStopped(STOPPED);
+      wake?.();
+    };
+
+    /** Starts the call, at the first entry: an empty stream sends nothing. */
+    const open = (): ClientWritableStream<Buffer> => {
+      const opened = this.#client.makeClientStreamRequest(
+        WRITE_STREAM_PATH,
+        identity,
+        identity,
+        metadata,
+        callOptions,
         // OK means the server wrote the stream (it had half-closed): report that.
-        settle(err === null ? null : (abortError ?? fromServiceError(err)));
-        stop();
-      },
-    );
+        (err: ServiceError | null) => finish(err === null ? null : (abortError ?? fromServiceError(err))),
+      );
+      opened.on("drain", () => wake?.());
+      return opened;
+    };
 
     /**
-     * Ends the call without letting the server commit it. grpc-js's cancel
+     * Ends the stream without letting the server commit it. grpc-js's cancel
      * (Node's Http2Stream.close) half-closes the HTTP/2 stream before
      * resetting it, which a server cannot tell from a finished stream; so
      * first send a message every protobuf parser rejects, and cancel once it
@@ -319,9 +327,15 @@ export class DataSourceClient {
     const abort = (error: DataSourceClientError) => {
       if (finished || abortError !== undefined) return;
       abortError = error;
-      stop();
+      markStopped(STOPPED);
+      wake?.();
+      const current = call;
+      if (current === undefined) {
+        finish(error); // nothing was sent
+        return;
+      }
       if (halfClosed) {
-        call.cancel();
+        current.cancel();
         return;
       }
       let cancelled = false;
@@ -329,10 +343,10 @@ export class DataSourceClient {
         if (cancelled) return;
         cancelled = true;
         clearTimeout(fallback);
-        call.cancel();
+        current.cancel();
       };
       const fallback = setTimeout(cancel, ABORT_FLUSH_TIMEOUT_MS);
-      call.write(ABORT_MARKER, cancel);
+      current.write(ABORT_MARKER, cancel);
     };
 
     const onAbort = () => abort(aborted(signal as AbortSignal));
@@ -344,7 +358,6 @@ export class DataSourceClient {
             () => abort(new DataSourceClientError(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
             deadlineMs,
           );
-    call.on("drain", () => wake?.());
     const drained = () =>
       new Promise<void>((resolve) => {
         wake = () => {
@@ -355,6 +368,7 @@ export class DataSourceClient {
     const done = () => finished || abortError !== undefined;
 
     let index = 0;
+    /** Sends one entry; false when the caller should wait for 'drain'. */
     const send = (entry: T): boolean => {
       let bytes: Buffer;
       try {
@@ -364,6 +378,7 @@ export class DataSourceClient {
         return true;
       }
       index++;
+      call ??= open();
       return call.write(bytes);
     };
 
@@ -391,8 +406,12 @@ export class DataSourceClient {
       throw err;
     }
     if (!done()) {
-      halfClosed = true;
-      call.end();
+      if (call === undefined) {
+        finish(null); // an empty stream: nothing to write, nothing sent
+      } else {
+        halfClosed = true;
+        call.end();
+      }
     }
     return result;
   }

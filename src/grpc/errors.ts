@@ -102,14 +102,3 @@ export function fromServiceError(err: ServiceError, cause?: unknown): DataSource
   const details = typeof err.details === "string" ? err.details : err.message;
   return new DataSourceClientError(code, details, { cause: cause ?? err, metadata: err.metadata ?? new Metadata() });
 }
-
-/** @internal A status the server sends. */
-export interface CallStatus {
-  readonly code: Status;
-  readonly details: string;
-}
-
-/** @internal */
-export function callStatus(code: Status, details: string): CallStatus {
-  return { code, details };
-}

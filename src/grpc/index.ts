@@ -38,4 +38,5 @@ export {
   DEFAULT_MAX_STREAM_ENTRIES,
 } from "./limits.js";
 export { TRACEE_DEFAULT_ADDRESS } from "./address.js";
+/** gRPC status codes (grpc-js's `status` enum): compare with `DataSourceClientError.code`. */
 export { status as Status } from "@grpc/grpc-js";

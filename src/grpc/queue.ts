@@ -54,8 +54,3 @@ export function runExclusive(key: object, task: () => unknown): Promise<void> | 
     }),
   );
 }
-
-/** @internal Whether a write to `key` is queued or running. */
-export function isBusy(key: object): boolean {
-  return tails.has(key);
-}

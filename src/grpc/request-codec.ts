@@ -19,7 +19,7 @@ import { status as Status } from "@grpc/grpc-js";
 import type { JsonValue } from "type-fest";
 import { isCodecError } from "../codec/errors.js";
 import type { WriteKey } from "../detect/data-source.js";
-import { fromValueBinary, toValueBinary } from "../codec/wire/index.js";
+import { DEFAULT_MAX_DEPTH as CODEC_DEFAULT_DEPTH, fromValueBinary, toValueBinary } from "../codec/wire/index.js";
 
 /** @internal What the server needs to read a request. */
 export interface DecodeLimits {
@@ -133,6 +133,86 @@ function describeCodecError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** One remembered string field: its bytes and its decoded text. */
+class StringCache {
+  bytes: Uint8Array = new Uint8Array(0);
+  text = "";
+
+  /**
+   * The string in `buf[start, end)`: the remembered one when the bytes are
+   * the same (a stream repeats its namespace and id in every message), else
+   * freshly decoded and remembered.
+   */
+  read(buf: Uint8Array, start: number, end: number, field: string): string {
+    const len = end - start;
+    const cached = this.bytes;
+    if (cached.length === len) {
+      let i = 0;
+      while (i < len && cached[i] === buf[start + i]) i++;
+      if (i === len) return this.text;
+    }
+    const text = readString(buf, start, end, field);
+    if (len <= 256) {
+      this.bytes = buf.slice(start, end);
+      this.text = text;
+    }
+    return text;
+  }
+}
+
+const idCache = new StringCache();
+const namespaceCache = new StringCache();
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const NO_SCALAR: unique symbol = Symbol("no scalar");
+
+/**
+ * Reads a Value that is exactly one scalar field (the common case: a string
+ * key, a number value) without the general decoder; `NO_SCALAR` otherwise,
+ * and the caller falls back to `fromValueBinary`, which decides everything
+ * else (and reports errors).
+ */
+function readScalarValue(buf: Uint8Array, start: number, end: number): WriteKey | typeof NO_SCALAR {
+  const len = end - start;
+  if (len < 2) return NO_SCALAR;
+  const tag = buf[start];
+  if (tag === 0x1a) {
+    // string_value with a one-byte length covering the rest.
+    const n = buf[start + 1]!;
+    if (n >= 0x80 || n !== len - 2) return NO_SCALAR;
+    try {
+      return readString(buf, start + 2, end, "string_value");
+    } catch {
+      return NO_SCALAR;
+    }
+  }
+  if (tag === 0x11 && len === 9) {
+    for (let i = 0; i < 8; i++) f64Bytes[i] = buf[start + 1 + i]!; // little-endian on the wire
+    const n = f64[0]!;
+    return Number.isFinite(n) ? n : NO_SCALAR;
+  }
+  if (len === 2) {
+    const b = buf[start + 1];
+    if (tag === 0x20 && (b === 0 || b === 1)) return b === 1;
+    if (tag === 0x08 && b === 0) return null;
+  }
+  return NO_SCALAR;
+}
+
+let lastDepth = -1;
+let lastDepthOption: { readonly maxDepth: number } = { maxDepth: CODEC_DEFAULT_DEPTH };
+/** The codec options object for `maxDepth`, reused (the codec fast-paths its default). */
+function depthOption(maxDepth: number): { readonly maxDepth: number } | undefined {
+  if (maxDepth === CODEC_DEFAULT_DEPTH) return undefined;
+  if (maxDepth !== lastDepth) {
+    lastDepth = maxDepth;
+    lastDepthOption = { maxDepth };
+  }
+  return lastDepthOption;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * Decodes one request. Never throws: a bad request comes back as a frame
  * with an error status, because grpc-js turns a throwing deserializer into
@@ -155,13 +235,28 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
   let keyEnd = -1;
   let valueStart = -1;
   let valueEnd = -1;
-  const cursor = { pos: 0 };
   const end = buf.length;
+  let pos = 0;
+  let cursor: { pos: number } | undefined;
   try {
-    while (cursor.pos < end) {
-      const tag = varint(buf, cursor);
-      const field = tag >>> 3;
-      const wireType = tag & 7;
+    while (pos < end) {
+      // Fast path: fields 1-4 with one-byte tags and one-byte lengths.
+      const tag = buf[pos]!;
+      let field: number;
+      let wireType: number;
+      if (tag < 0x80) {
+        field = tag >>> 3;
+        wireType = tag & 7;
+        pos++;
+      } else {
+        cursor ??= { pos: 0 };
+        cursor.pos = pos;
+        const long = varint(buf, cursor);
+        pos = cursor.pos;
+        field = long >>> 3;
+        wireType = long & 7;
+        if (long > 0xffffffff) throw new Malformed("field number out of range");
+      }
       if (field === 0) throw new Malformed("field number 0");
       if (field <= 4) {
         if (wireType !== 2) {
@@ -169,18 +264,28 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
             `field ${field} has wire type ${WIRE_NAMES[wireType] ?? wireType}, expected length-delimited`,
           );
         }
-        const len = varint(buf, cursor);
-        const start = cursor.pos;
+        let len: number;
+        if (pos < end && buf[pos]! < 0x80) len = buf[pos++]!;
+        else {
+          cursor ??= { pos: 0 };
+          cursor.pos = pos;
+          len = varint(buf, cursor);
+          pos = cursor.pos;
+        }
+        const start = pos;
         const stop = start + len;
         if (stop > end) throw new Malformed(`truncated field ${field}`);
-        cursor.pos = stop;
+        pos = stop;
         // A repeated field: the last occurrence wins.
         if (field === 1) (idStart = start), (idEnd = stop);
         else if (field === 2) (nsStart = start), (nsEnd = stop);
         else if (field === 3) (keyStart = start), (keyEnd = stop);
         else (valueStart = start), (valueEnd = stop);
       } else {
+        cursor ??= { pos: 0 };
+        cursor.pos = pos;
         skipField(buf, cursor, wireType, field, 0);
+        pos = cursor.pos;
       }
     }
   } catch (err) {
@@ -190,36 +295,45 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
   let id: string;
   let namespace: string;
   try {
-    id = idStart < 0 ? "" : readString(buf, idStart, idEnd, "id");
-    namespace = nsStart < 0 ? "" : readString(buf, nsStart, nsEnd, "namespace");
+    id = idStart < 0 ? "" : idCache.read(buf, idStart, idEnd, "id");
+    namespace = nsStart < 0 ? "" : namespaceCache.read(buf, nsStart, nsEnd, "namespace");
   } catch (err) {
     if (err instanceof Malformed) return failed(Status.INVALID_ARGUMENT, `malformed request: ${err.message}`);
     throw err;
   }
   if (keyStart < 0) return failed(Status.INVALID_ARGUMENT, "key is missing", id, namespace, true);
   if (valueStart < 0) return failed(Status.INVALID_ARGUMENT, "value is missing", id, namespace, true);
-  const options = { maxDepth: limits.maxDepth };
-  let key: JsonValue;
-  try {
-    key = fromValueBinary(buf.subarray(keyStart, keyEnd), options);
-  } catch (err) {
-    return failed(Status.INVALID_ARGUMENT, `key: ${describeCodecError(err)}`, id, namespace, true);
-  }
-  if (typeof key === "object" && key !== null) {
-    const kind = Array.isArray(key) ? "a list" : "a struct";
-    return failed(
-      Status.INVALID_ARGUMENT,
-      `key must be a string, number, bool or null, got ${kind}`,
-      id,
-      namespace,
-      true,
-    );
+  let key: WriteKey;
+  const scalarKey = LITTLE_ENDIAN ? readScalarValue(buf, keyStart, keyEnd) : NO_SCALAR;
+  if (scalarKey !== NO_SCALAR) key = scalarKey;
+  else {
+    let decoded: JsonValue;
+    try {
+      decoded = fromValueBinary(buf.subarray(keyStart, keyEnd), depthOption(limits.maxDepth));
+    } catch (err) {
+      return failed(Status.INVALID_ARGUMENT, `key: ${describeCodecError(err)}`, id, namespace, true);
+    }
+    if (typeof decoded === "object" && decoded !== null) {
+      const kind = Array.isArray(decoded) ? "a list" : "a struct";
+      return failed(
+        Status.INVALID_ARGUMENT,
+        `key must be a string, number, bool or null, got ${kind}`,
+        id,
+        namespace,
+        true,
+      );
+    }
+    key = decoded;
   }
   let value: JsonValue;
-  try {
-    value = fromValueBinary(buf.subarray(valueStart, valueEnd), options);
-  } catch (err) {
-    return failed(Status.INVALID_ARGUMENT, `value: ${describeCodecError(err)}`, id, namespace, true);
+  const scalarValue = LITTLE_ENDIAN ? readScalarValue(buf, valueStart, valueEnd) : NO_SCALAR;
+  if (scalarValue !== NO_SCALAR) value = scalarValue;
+  else {
+    try {
+      value = fromValueBinary(buf.subarray(valueStart, valueEnd), depthOption(limits.maxDepth));
+    } catch (err) {
+      return failed(Status.INVALID_ARGUMENT, `value: ${describeCodecError(err)}`, id, namespace, true);
+    }
   }
   return new RequestFrame(id, namespace, key, value, Status.OK, "", true);
 }
@@ -249,16 +363,72 @@ export class EncodeError extends Error {
   override readonly name = "EncodeError";
 }
 
-function checkKey(key: unknown): asserts key is WriteKey {
-  const t = typeof key;
-  if (key === null || t === "string" || t === "boolean" || t === "number") return;
-  const kind = Array.isArray(key) ? "a list" : key === undefined ? "undefined" : t === "object" ? "an object" : t;
-  throw new EncodeError(`key must be a string, number, boolean or null, got ${kind}`);
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether `s` has a UTF-8 form (no lone surrogates). */
+function isWellFormed(s: string): boolean {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed;
+  return native === undefined ? !LONE_SURROGATE.test(s) : native.call(s);
+}
+
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value === undefined) return "undefined";
+  return typeof value === "object" ? "an object" : typeof value;
 }
 
 /**
- * Builds request bytes. Caches the id/namespace prefix of the last target,
- * since a stream usually writes to one data source.
+ * The size of a scalar's `google.protobuf.Value` bytes, or -1 when `value` is
+ * not a scalar this fast path writes (objects, lists, and anything invalid go
+ * through the codec's `toValueBinary`, which also reports the errors).
+ */
+function scalarValueSize(value: unknown): number {
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? 9 : -1;
+    case "boolean":
+      return 2;
+    case "string": {
+      if (!isWellFormed(value)) return -1;
+      const len = Buffer.byteLength(value);
+      return 1 + varintSize(len) + len;
+    }
+    default:
+      return value === null ? 2 : -1;
+  }
+}
+
+/** Writes a scalar Value (sized by {@link scalarValueSize}) at `pos`; returns the end. */
+function putScalarValue(out: Buffer, pos: number, value: string | number | boolean | null): number {
+  if (value === null) {
+    out[pos] = 0x08; // null_value = NULL_VALUE (0)
+    out[pos + 1] = 0;
+    return pos + 2;
+  }
+  switch (typeof value) {
+    case "number":
+      out[pos] = 0x11; // number_value, fixed64
+      out.writeDoubleLE(value, pos + 1);
+      return pos + 9;
+    case "boolean":
+      out[pos] = 0x20; // bool_value, varint
+      out[pos + 1] = value ? 1 : 0;
+      return pos + 2;
+    default: {
+      out[pos] = 0x1a; // string_value, length-delimited
+      const len = Buffer.byteLength(value);
+      pos = putVarint(out, pos + 1, len);
+      return pos + out.write(value, pos);
+    }
+  }
+}
+
+/**
+ * Builds request bytes: `id` and `namespace` (a cached prefix, since a stream
+ * usually writes to one data source), then key and value as
+ * `google.protobuf.Value` sub-messages. Scalars are written straight into the
+ * one output buffer; lists and objects are encoded by the codec's
+ * `toValueBinary`. Either way the bytes are google-protobuf's.
  *
  * @internal
  */
@@ -277,12 +447,15 @@ export class RequestEncoder {
     if (typeof namespace !== "string" || typeof id !== "string") {
       throw new EncodeError("namespace and id must be strings");
     }
+    if (!isWellFormed(namespace) || !isWellFormed(id)) {
+      throw new EncodeError("namespace and id must be well-formed Unicode (no lone surrogates)");
+    }
     const idLen = Buffer.byteLength(id);
     const nsLen = Buffer.byteLength(namespace);
     // proto3: empty strings are not written.
     const size =
       (idLen > 0 ? 1 + varintSize(idLen) + idLen : 0) + (nsLen > 0 ? 1 + varintSize(nsLen) + nsLen : 0);
-    const prefix = Buffer.allocUnsafe(size);
+    const prefix = Buffer.alloc(size);
     let pos = 0;
     if (idLen > 0) {
       prefix[pos++] = 0x0a;
@@ -303,36 +476,48 @@ export class RequestEncoder {
   /** The bytes of `{ id, namespace, key, value }`; throws {@link EncodeError}. */
   encode(namespace: string, id: string, key: WriteKey, value: JsonValue): Buffer {
     const prefix = this.#prefixFor(namespace, id);
-    checkKey(key);
-    let keyBytes: Uint8Array;
-    let valueBytes: Uint8Array;
-    try {
-      keyBytes = toValueBinary(key, this.#options);
-    } catch (err) {
-      throw new EncodeError(`key: ${describeCodecError(err)}`, { cause: err });
+    const keySize = key === null || typeof key !== "object" ? scalarValueSize(key) : -1;
+    if (keySize < 0) {
+      const t = typeof key;
+      if (!(key === null || t === "string" || t === "boolean" || t === "number")) {
+        throw new EncodeError(`key must be a string, number, boolean or null, got ${kindOf(key)}`);
+      }
     }
-    try {
-      valueBytes = toValueBinary(value, this.#options);
-    } catch (err) {
-      throw new EncodeError(`value: ${describeCodecError(err)}`, { cause: err });
+    // Keys and values the fast path does not take go through the codec, which
+    // encodes them or throws the precise reason (NaN, a lone surrogate, …).
+    let keyBytes: Uint8Array | undefined;
+    let valueBytes: Uint8Array | undefined;
+    if (keySize < 0) {
+      try {
+        keyBytes = toValueBinary(key, this.#options);
+      } catch (err) {
+        throw new EncodeError(`key: ${describeCodecError(err)}`, { cause: err });
+      }
     }
-    const size =
-      prefix.length +
-      2 +
-      varintSize(keyBytes.length) +
-      keyBytes.length +
-      varintSize(valueBytes.length) +
-      valueBytes.length;
-    const out = Buffer.allocUnsafe(size);
+    const valueSize = scalarValueSize(value);
+    if (valueSize < 0) {
+      try {
+        valueBytes = toValueBinary(value, this.#options);
+      } catch (err) {
+        throw new EncodeError(`value: ${describeCodecError(err)}`, { cause: err });
+      }
+    }
+    const k = keyBytes === undefined ? keySize : keyBytes.length;
+    const v = valueBytes === undefined ? valueSize : valueBytes.length;
+    const out = Buffer.allocUnsafe(prefix.length + 2 + varintSize(k) + k + varintSize(v) + v);
     prefix.copy(out, 0);
     let pos = prefix.length;
     out[pos++] = 0x1a;
-    pos = putVarint(out, pos, keyBytes.length);
-    out.set(keyBytes, pos);
-    pos += keyBytes.length;
+    pos = putVarint(out, pos, k);
+    if (keyBytes === undefined) pos = putScalarValue(out, pos, key);
+    else {
+      out.set(keyBytes, pos);
+      pos += k;
+    }
     out[pos++] = 0x22;
-    pos = putVarint(out, pos, valueBytes.length);
-    out.set(valueBytes, pos);
+    pos = putVarint(out, pos, v);
+    if (valueBytes === undefined) putScalarValue(out, pos, value as string | number | boolean | null);
+    else out.set(valueBytes, pos);
     return out;
   }
 }

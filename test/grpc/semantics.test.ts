@@ -185,9 +185,11 @@ describe.each(TRANSPORTS)("DESIGN.md §4 over %s", (transport) => {
     expect(ds.writes).toEqual([]);
   });
 
-  it("empty stream: OK, write not called", async () => {
+  it("empty stream: OK, write not called (and our client sends none)", async () => {
     const { ds, registry } = fixture();
-    const client = clientFor(await serve(registry, transport));
+    const server = await serve(registry, transport);
+    expect(await new RawClient(server.address).stream([])).toEqual({ code: Status.OK, details: "" });
+    const client = clientFor(server);
     await client.writeStream([]);
     await client.dataSource("test", "recorder").writeStream(new Map());
     expect(ds.writes).toEqual([]);
