@@ -11,6 +11,8 @@ import type { JsonValue } from "type-fest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DataSourceRegistry, ErrFailedToUnmarshal, type WriteData, type WriteKey } from "tracee-ds";
 import { type DataSourceServer, serveDataSources } from "tracee-ds/grpc";
+import { ServerCredentials } from "@grpc/grpc-js";
+import { opensslMissing, selfSigned } from "../support/tls.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = join(root, "dist/cli.js");
@@ -71,8 +73,11 @@ let dir: string;
 let servers: DataSourceServer[] = [];
 let recorder: Recorder;
 
-async function startServer(address = "127.0.0.1:0"): Promise<DataSourceServer> {
-  const server = await serveDataSources(new DataSourceRegistry().register(recorder), { address });
+async function startServer(address = "127.0.0.1:0", credentials?: ServerCredentials): Promise<DataSourceServer> {
+  const server = await serveDataSources(new DataSourceRegistry().register(recorder), {
+    address,
+    ...(credentials ? { credentials } : {}),
+  });
   servers.push(server);
   return server;
 }
@@ -212,6 +217,37 @@ describe("tracee-ds write-stream", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("INVALID_ARGUMENT");
     expect(recorder.writes).toEqual([]);
+  });
+});
+
+describe.skipIf(opensslMissing)("TLS flags (certificates made with openssl)", () => {
+  it("writes over TLS with --ca, and over mTLS with --cert and --tls-key", async () => {
+    recorder = new Recorder();
+    const server = selfSigned(dir, "server");
+    const client = selfSigned(dir, "client");
+    const tls = await startServer("localhost:0", ServerCredentials.createSsl(null, [{ private_key: server.key, cert_chain: server.cert }]));
+    const mtls = await startServer(
+      "localhost:0",
+      ServerCredentials.createSsl(client.cert, [{ private_key: server.key, cert_chain: server.cert }], true),
+    );
+    const write = (address: string, ...flags: string[]) =>
+      runCli(["write", ...target(address), "--key", "k", "--value", "1", "--deadline", "5s", ...flags]);
+
+    expect((await write(tls.address, "--ca", server.certPath)).code).toBe(0);
+    const plaintext = await write(tls.address);
+    expect(plaintext.code).toBe(1);
+    expect((await write(mtls.address, "--ca", server.certPath, "--cert", client.certPath, "--tls-key", client.keyPath)).code).toBe(0);
+    expect((await write(mtls.address, "--ca", server.certPath)).code).toBe(1);
+    expect(recorder.all()).toEqual([
+      ["k", 1],
+      ["k", 1],
+    ]);
+  });
+
+  it("reports an unreadable certificate file as a usage error", async () => {
+    const missing = await runCli(["write", ...target("127.0.0.1:1"), "--key", "k", "--value", "1", "--ca", join(dir, "nope.pem")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--ca: cannot read");
   });
 });
 

@@ -26,6 +26,7 @@ import {
   trackServer,
   TRANSPORTS,
 } from "./helpers.js";
+import { opensslMissing, selfSigned } from "../support/tls.js";
 
 const entry = (key: string, value: number) => ({ namespace: "test", id: "recorder", key, value });
 
@@ -241,32 +242,7 @@ describe("authorize", () => {
   });
 });
 
-const opensslMissing = (() => {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return false;
-  } catch {
-    return true;
-  }
-})();
-
 describe.skipIf(opensslMissing)("TLS (self-signed certificates made with openssl)", () => {
-  function selfSigned(dir: string, name: string) {
-    const key = join(dir, `${name}.key`);
-    const cert = join(dir, `${name}.crt`);
-    execFileSync(
-      "openssl",
-      [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", cert, "-days", "1", "-subj", `/CN=${name}`,
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-      ],
-      { stdio: "ignore" },
-    );
-    return { key: readFileSync(key), cert: readFileSync(cert) };
-  }
-
   it("serves over TLS; a client that trusts the certificate writes, a plaintext one cannot", async () => {
     const dir = tempDir();
     const srv = selfSigned(dir, "server");
