@@ -7,10 +7,7 @@ export const EXIT_USAGE = 2;
 
 /** A mistake in the command line or its input: printed with a hint, exit 2. @internal */
 export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command?: string,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = "UsageError";
   }

@@ -23,14 +23,15 @@ export async function fanOut(
 ): Promise<number> {
   const results = await Promise.all(
     addresses.map(async (address): Promise<EndpointResult> => {
-      const client = new DataSourceClient(address, { credentials: options.credentials, deadlineMs: options.deadlineMs });
+      let client: DataSourceClient | undefined;
       try {
+        client = new DataSourceClient(address, { credentials: options.credentials, deadlineMs: options.deadlineMs });
         return { address, ok: true, detail: await action(client) };
       } catch (err) {
         const detail = isDataSourceClientError(err) ? `${err.codeName}: ${err.details}` : (err as Error).message;
         return { address, ok: false, detail };
       } finally {
-        client.close();
+        client?.close();
       }
     }),
   );

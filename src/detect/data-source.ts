@@ -60,6 +60,21 @@ export interface WritableDataSource<Key = unknown, Result extends object = Reado
   values(): string[];
 }
 
+/** The methods of the {@link DataSource} contract, in Go's order. */
+export const DATA_SOURCE_METHODS = ["get", "version", "keys", "schema", "namespace", "id"] as const;
+
+/**
+ * Whether `value` has every method of the {@link DataSource} contract.
+ *
+ * Checks shape only (the methods exist); it does not call them. Useful for
+ * data sources loaded from plain JavaScript modules.
+ */
+export function isDataSource(value: unknown): value is DataSource {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return DATA_SOURCE_METHODS.every((method) => typeof candidate[method] === "function");
+}
+
 /** Whether `ds` can be written to: it has `write` and `values`. */
 export function isWritable<Key, Result extends object>(
   ds: DataSource<Key, Result>,

@@ -15,6 +15,7 @@ export {
   type WriteData,
   type DataSourceRef,
   dataSourceRef,
+  isDataSource,
   isWritable,
 } from "./data-source.js";
 export type {

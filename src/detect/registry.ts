@@ -1,4 +1,4 @@
-import type { DataSource, DataSourceRef } from "./data-source.js";
+import { DATA_SOURCE_METHODS, type DataSource, type DataSourceRef } from "./data-source.js";
 import type { Finding, GetDataSource, Logger, SignatureContext } from "./signature.js";
 
 /** Why the registry refused a data source. */
@@ -14,8 +14,6 @@ export class RegistryError extends Error {
     this.code = code;
   }
 }
-
-const METHODS = ["get", "version", "keys", "schema", "namespace", "id"] as const;
 
 function describe(ds: DataSource<unknown, object>): string {
   const name = (ds as { constructor?: { name?: unknown } }).constructor?.name;
@@ -65,10 +63,11 @@ export class DataSourceRegistry {
    * namespace or id is not a non-empty string. Returns the registry, for chaining.
    */
   register(ds: DataSource<unknown, object>): this {
-    for (const method of METHODS) {
-      if (typeof (ds as unknown as Record<string, unknown>)[method] !== "function") {
-        throw new RegistryError("INVALID_DATA_SOURCE", `cannot register data source: it has no ${method}() method`);
-      }
+    const missing = DATA_SOURCE_METHODS.find(
+      (method) => typeof (ds as unknown as Record<string, unknown>)[method] !== "function",
+    );
+    if (missing !== undefined) {
+      throw new RegistryError("INVALID_DATA_SOURCE", `cannot register data source: it has no ${missing}() method`);
     }
     const namespace: unknown = ds.namespace();
     const id: unknown = ds.id();

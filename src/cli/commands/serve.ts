@@ -1,14 +1,14 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { DataSource } from "../../detect/data-source.js";
+import { type DataSource, isDataSource, isWritable } from "../../detect/data-source.js";
 import { DataSourceRegistry } from "../../detect/registry.js";
 import { serveDataSources } from "../../grpc/index.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, println } from "../io.js";
 import { serverCredentials, TLS_OPTIONS } from "../tls.js";
-import { required } from "./shared.js";
+import { checkAddress, required } from "./shared.js";
 
 export const SERVE_HELP = `Usage: tracee-ds serve --address ADDR --module ./datasources.js [options]
 
@@ -32,16 +32,6 @@ Prints "listening on ADDR" once the server accepts calls.
 
 Example:
   tracee-ds serve --address unix:///tmp/ds.sock --module ./datasources.js`;
-
-function isDataSource(value: unknown): value is DataSource {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    ["get", "version", "keys", "schema", "namespace", "id"].every(
-      (m) => typeof (value as Record<string, unknown>)[m] === "function",
-    )
-  );
-}
 
 async function loadDataSources(path: string): Promise<DataSource[]> {
   let mod: Record<string, unknown>;
@@ -84,7 +74,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${SERVE_HELP}\n`);
     return 0;
   }
-  const address = required("address", values.address);
+  const address = checkAddress(required("address", values.address));
   const modulePath = resolve(io.cwd, required("module", values.module));
   const graceMs = values.grace === undefined ? 5000 : parseDuration("grace", values.grace);
   const credentials = serverCredentials(values, io.cwd);
@@ -101,7 +91,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const server = await serveDataSources(registry, { address, credentials });
   println(io.stdout, `listening on ${server.address}`);
   for (const ds of registry.list()) {
-    println(io.stdout, `  ${ds.namespace()}/${ds.id()} v${ds.version()}${"write" in ds ? " (writable)" : ""}`);
+    println(io.stdout, `  ${ds.namespace()}/${ds.id()} v${ds.version()}${isWritable(ds) ? " (writable)" : ""}`);
   }
   const signal = await stopping;
   println(io.stderr, `${signal}: stopping`);

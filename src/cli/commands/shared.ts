@@ -1,4 +1,4 @@
-import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
+import { parseAddress, TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { TLS_OPTIONS } from "../tls.js";
@@ -24,7 +24,8 @@ export function clientFlags(values: {
 }): { addresses: string[]; namespace: string; id: string; deadlineMs: number } {
   const namespace = required("namespace", values.namespace);
   const id = required("id", values.id);
-  const addresses = values.address === undefined || values.address.length === 0 ? [TRACEE_DEFAULT_ADDRESS] : values.address;
+  const addresses =
+    values.address === undefined || values.address.length === 0 ? [TRACEE_DEFAULT_ADDRESS] : values.address.map(checkAddress);
   const deadlineMs = values.deadline === undefined ? DEFAULT_DEADLINE_MS : parseDuration("deadline", values.deadline);
   return { addresses, namespace, id, deadlineMs };
 }
@@ -32,4 +33,14 @@ export function clientFlags(values: {
 export function required(flag: string, value: string | undefined): string {
   if (value === undefined || value === "") throw new UsageError(`--${flag} is required`);
   return value;
+}
+
+/** Returns `address` if it is `unix:///path` or `host:port`; a UsageError otherwise. @internal */
+export function checkAddress(address: string): string {
+  try {
+    parseAddress(address);
+  } catch (err) {
+    throw new UsageError(`--address: ${(err as Error).message}`);
+  }
+  return address;
 }
