@@ -169,6 +169,15 @@ for (const p of payloads) {
     const mark = name === "fromValueBinary + decode" ? (ratio <= TARGET ? "  (target ≤ 1.5x: met)" : "  (target ≤ 1.5x: MISSED)") : "";
     console.log(`  ${name.padEnd(26)} ${fmt(t0).padStart(10)}  ${ratio.toFixed(2)}x${mark}`);
   }
+  // The regex, enum and range checks cost the same after either parser, so
+  // also show the typed paths against each other: bytes → typed over text → typed.
+  const typedText = times.get("JSON.parse + decode");
+  const typedWire = times.get("fromValueBinary + decode");
+  if (typedText !== undefined && typedWire !== undefined) {
+    const same = typedWire / typedText;
+    ratios["fromValueBinary + decode ÷ JSON.parse + decode"] = Number(same.toFixed(3));
+    console.log(`  ${"(bytes → typed) ÷ (text → typed)".padEnd(37)} ${same.toFixed(2)}x`);
+  }
   row["ns"] = ns;
   row["ratioToJsonParse"] = ratios;
   results.push(row);
