@@ -15,6 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { JsonValue } from "type-fest";
 import { DataSourceRegistry, isWritable, type WritableDataSource, type WriteData, type WriteKey } from "../src/index.js";
+import { methodDefinition } from "../src/grpc/definition.js";
 import { serveDataSources, WRITE_PATH, WRITE_STREAM_PATH } from "../src/grpc/index.js";
 import { MEMORY_ID, NAMESPACE, SINK_ID } from "./grpc-payload.js";
 
@@ -128,20 +129,10 @@ naive.addService(pkg.tracee.v1beta1.DataSourceService.service, {
 });
 
 // ---- floor
-const id = (b: Buffer) => b;
 const EMPTY = Buffer.alloc(0);
-const method = (path: string, requestStream: boolean) => ({
-  path,
-  requestStream,
-  responseStream: false,
-  requestSerialize: id,
-  requestDeserialize: id,
-  responseSerialize: id,
-  responseDeserialize: id,
-});
 const floor = new grpc.Server();
 floor.addService(
-  { Write: method(WRITE_PATH, false), WriteStream: method(WRITE_STREAM_PATH, true) },
+  { Write: methodDefinition(WRITE_PATH, false), WriteStream: methodDefinition(WRITE_STREAM_PATH, true) },
   {
     Write: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, EMPTY),
     WriteStream: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {

@@ -8,17 +8,9 @@ import {
   isCodecError,
   type Finding,
 } from "tracee-ds";
+import { thrown } from "../../test/support/errors.js";
 import { ExcessiveFileOpens, processEvent } from "./signature.js";
 import { ThresholdRef, createThresholdDataSource } from "./threshold-typed.js";
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 function expectThrowsDetect(fn: () => unknown, target: unknown) {
   expect(errorIs(thrown(fn), target)).toBe(true);

@@ -27,7 +27,13 @@ function describe(ds: DataSource<unknown, object>): string {
   return `${kind} v${version}`;
 }
 
-const silent: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
+/**
+ * A {@link Logger} that drops everything: the default logger of signature
+ * contexts and of the gRPC service.
+ *
+ * @internal
+ */
+export const silentLogger: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
 
 /** Options for {@link DataSourceRegistry.context}. */
 export interface ContextOptions {
@@ -144,6 +150,6 @@ export class DataSourceRegistry {
       typeof namespaceOrRef === "string"
         ? this.get(namespaceOrRef, id ?? "")
         : this.get(namespaceOrRef)) as GetDataSource;
-    return Object.freeze({ callback: options.callback, logger: options.logger ?? silent, getDataSource });
+    return Object.freeze({ callback: options.callback, logger: options.logger ?? silentLogger, getDataSource });
   }
 }

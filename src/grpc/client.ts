@@ -32,7 +32,11 @@ export interface DataSourceClientOptions {
    * or mTLS. Default: insecure (plaintext), which is what Tracee's unix socket speaks.
    */
   readonly credentials?: ChannelCredentials;
-  /** Default deadline of every call, in milliseconds from its start. Default: none. */
+  /**
+   * Default deadline of every call, in milliseconds from its start. Default:
+   * none. A call past it rejects with `DEADLINE_EXCEEDED`; what was written
+   * then is as for a cancel (see {@link WriteOptions.signal}).
+   */
   readonly deadlineMs?: number;
   /** Metadata (headers) sent with every call, e.g. an authorization token. */
   readonly metadata?: Metadata;
@@ -48,12 +52,22 @@ export interface DataSourceClientOptions {
 
 /** Per-call options of {@link DataSourceClient.write} and {@link DataSourceClient.writeStream}. */
 export interface WriteOptions {
-  /** This call's deadline in milliseconds, instead of the client's `deadlineMs`. */
+  /**
+   * This call's deadline in milliseconds, instead of the client's
+   * `deadlineMs`. A call past it rejects with `DEADLINE_EXCEEDED`; what was
+   * written then is as for a cancel (see `signal`).
+   */
   readonly deadlineMs?: number;
   /**
-   * Cancels the call. A stream cancelled before the server answered writes
-   * nothing; the promise rejects with a `CANCELLED` {@link DataSourceClientError}
-   * whose `cause` is the signal's reason.
+   * Cancels the call: the promise rejects with a `CANCELLED`
+   * {@link DataSourceClientError} whose `cause` is the signal's reason.
+   *
+   * A stream cancelled before all its entries were sent writes nothing. Once
+   * the last entry is sent, the outcome of a cancel or deadline is unknown (it
+   * may have been written): the server may already be writing it, and the
+   * call still rejects. The same goes for a unary `write`, which is sent at
+   * once. Where that matters, read the data back, or send the write again if
+   * the data source takes a repeated write as the same (a key → value store does).
    */
   readonly signal?: AbortSignal;
   /** Metadata for this call, added to the client's. */
@@ -163,7 +177,9 @@ export class DataSourceClient {
    * {@link DataSourceClientError}: `NOT_FOUND`, `UNIMPLEMENTED`,
    * `INVALID_ARGUMENT` (also for a key or value that cannot be encoded, before
    * sending), `PERMISSION_DENIED`, `UNAVAILABLE` (no server), `CANCELLED`,
-   * `DEADLINE_EXCEEDED`, …
+   * `DEADLINE_EXCEEDED`, … After `CANCELLED` or `DEADLINE_EXCEEDED` the
+   * outcome is unknown: the server may have written the value before the call
+   * ended.
    */
   write(request: WriteRequest, options?: WriteOptions): Promise<void> {
     let bytes: Buffer;
@@ -187,6 +203,11 @@ export class DataSourceClient {
    * cannot be encoded cancels the stream (`INVALID_ARGUMENT`, naming its
    * index) so nothing is written. If `entries` itself throws, the stream is
    * cancelled and that error is rethrown as is.
+   *
+   * A cancel (`signal`) or deadline before all entries were sent writes
+   * nothing. Once the last entry is sent, the outcome of a cancel or deadline
+   * is unknown (it may have been written), though the promise rejects with
+   * `CANCELLED` or `DEADLINE_EXCEEDED`.
    */
   writeStream(entries: Entries<WriteRequest>, options?: WriteOptions): Promise<void> {
     const encoder = this.#encoder;
@@ -273,8 +294,9 @@ export class DataSourceClient {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
     const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
-    // The stream's deadline is enforced by our own timer (see abort below);
-    // grpc-js gets a slightly later one, so the server still learns it.
+    // The stream's deadline is enforced by our own timer, so that a stream
+    // not fully sent is aborted with the marker (see abort below); grpc-js
+    // gets a slightly later one, so the server still learns it.
     const { metadata } = this.#callOptions(options);
     const callOptions: CallOptions =
       deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs + DEADLINE_SLACK_MS };
@@ -335,6 +357,9 @@ export class DataSourceClient {
         return;
       }
       if (halfClosed) {
+        // Every entry was sent: the server may already be writing them, which
+        // cancelling cannot undo. The caller is told CANCELLED or
+        // DEADLINE_EXCEEDED, and the outcome is unknown (see WriteOptions.signal).
         current.cancel();
         return;
       }

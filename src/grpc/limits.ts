@@ -1,9 +1,14 @@
 // The server's limits, and their defaults.
+import { DEFAULT_MAX_DEPTH } from "../codec/wire/options.js";
+
+/**
+ * Default deepest nesting of lists and objects in a `google.protobuf.Value`:
+ * the codec's `DEFAULT_MAX_DEPTH` (`tracee-ds/codec`), the same constant.
+ */
+export { DEFAULT_MAX_DEPTH };
 
 /** Default largest request message, in bytes: 4 MiB, gRPC's usual default. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** Default deepest nesting of lists and objects in a `google.protobuf.Value`. */
-export const DEFAULT_MAX_DEPTH = 64;
 /** Default most entries one `WriteStream` call may carry. */
 export const DEFAULT_MAX_STREAM_ENTRIES = 1_000_000;
 

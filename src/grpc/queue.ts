@@ -11,17 +11,11 @@
  * @module
  */
 
+import { isThenable } from "../internal/promise.js";
+
 const tails = new WeakMap<object, Promise<void>>();
 
 const noop = (): void => {};
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
 
 function track(key: object, run: Promise<void>): Promise<void> {
   const settled = run.then(noop, noop);

@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import { formatAddress, parseAddress } from "./address.js";
 import { resolveLimits } from "./limits.js";
-import { type DataSourceLookup, dataSourceService, type DataSourceServiceOptions } from "./service.js";
+import { createDataSourceService, type DataSourceLookup, type DataSourceServiceOptions } from "./service.js";
 import { bindUnixSocket, clearStaleSocket, removeSocketFile, type SocketFile } from "./unix-socket.js";
 
 /** Options of {@link serveDataSources}. */
@@ -26,7 +26,8 @@ export interface ServeOptions extends DataSourceServiceOptions {
 export interface CloseOptions {
   /**
    * How long in-flight calls may take to finish before they are cancelled
-   * (default 5000 ms). A cancelled stream writes nothing.
+   * (default 5000 ms). A call cancelled before its data source write started
+   * writes nothing; a write already running finishes.
    */
   readonly graceMs?: number;
 }
@@ -77,7 +78,7 @@ export async function serveDataSources(registry: DataSourceLookup, options: Serv
     throw new RangeError(`socketMode must be permission bits between 0 and 0o777, got ${socketMode}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
-  const service = dataSourceService(registry, options);
+  const service = createDataSourceService(registry, options, limits);
   const server = new Server({
     ...options.serverOptions,
     "grpc.max_receive_message_length": limits.maxMessageBytes,

@@ -17,7 +17,10 @@ import {
 import type { JsonValue } from "type-fest";
 import { type DataSource, isWritable, type WritableDataSource, type WriteKey } from "../detect/data-source.js";
 import { ErrFailedToUnmarshal, ErrKeyNotSupported, errorIs } from "../detect/errors.js";
+import { silentLogger } from "../detect/registry.js";
 import type { Logger } from "../detect/signature.js";
+import { isThenable } from "../internal/promise.js";
+import { methodDefinition } from "./definition.js";
 import { type Limits, type ResolvedLimits, resolveLimits } from "./limits.js";
 import { runExclusive } from "./queue.js";
 import { decodeRequest, type RequestFrame } from "./request-codec.js";
@@ -100,21 +103,11 @@ class CallStatus {
 }
 
 const EMPTY = Buffer.alloc(0);
-const identity = (b: Buffer): Buffer => b;
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : typeof err === "string" ? err : "";
-  const line = String(message).split("\n", 1)[0] ?? "";
+  const line = message.split("\n", 1)[0] ?? "";
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }
 
 function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
@@ -138,8 +131,9 @@ function target(namespace: string, id: string): string {
  * data source error → `INTERNAL` (no stack), authorize refusing →
  * `PERMISSION_DENIED`, limits exceeded → `RESOURCE_EXHAUSTED`. A `WriteStream`
  * is all or nothing: its entries go to the data source in one `write` call
- * after the client half-closes, and a stream that fails, names a second data
- * source, is cancelled or passes its deadline writes nothing. Within a stream a
+ * after the client half-closes, and a stream that fails or names a second data
+ * source writes nothing; so does a call cancelled or past its deadline before
+ * its write starts (a write already running finishes). Within a stream a
  * repeated key keeps its last value. Writes to one data source never overlap.
  * Throws `RangeError` for invalid limits.
  *
@@ -154,8 +148,22 @@ export function dataSourceService(
   registry: DataSourceLookup,
   options: DataSourceServiceOptions = {},
 ): DataSourceServiceHandle {
-  const limits: ResolvedLimits = resolveLimits(options);
-  const logger = options.logger ?? silent;
+  return createDataSourceService(registry, options, resolveLimits(options));
+}
+
+/**
+ * {@link dataSourceService} with limits already resolved (by
+ * {@link serveDataSources}, which also needs them); `options`' own limit
+ * fields are ignored.
+ *
+ * @internal
+ */
+export function createDataSourceService(
+  registry: DataSourceLookup,
+  options: DataSourceServiceOptions,
+  limits: ResolvedLimits,
+): DataSourceServiceHandle {
+  const logger = options.logger ?? silentLogger;
   const authorize = options.authorize;
   const exposeInternalErrors = options.exposeInternalErrors === true;
   const inflight = new Set<Promise<void>>();
@@ -417,26 +425,8 @@ export function dataSourceService(
   }
 
   const definition: ServiceDefinition = {
-    Write: {
-      path: WRITE_PATH,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: deserialize,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: "write",
-    },
-    WriteStream: {
-      path: WRITE_STREAM_PATH,
-      requestStream: true,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: deserialize,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: "writeStream",
-    },
+    Write: methodDefinition(WRITE_PATH, false, deserialize),
+    WriteStream: methodDefinition(WRITE_STREAM_PATH, true, deserialize),
   };
 
   return {

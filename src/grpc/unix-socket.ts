@@ -14,6 +14,22 @@ function errno(err: unknown): string | undefined {
   return typeof err === "object" && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
 }
 
+/**
+ * The error to report when the directory of the socket at `path` is unusable:
+ * names `path` and its directory (never the private bind directory).
+ */
+function directoryError(path: string, err: unknown): unknown {
+  const code = errno(err);
+  const parent = dirname(path);
+  const where = `cannot listen on unix://${path}`;
+  if (code === "ENOENT") return new Error(`${where}: directory ${parent} does not exist`, { cause: err });
+  if (code === "ENOTDIR") return new Error(`${where}: ${parent} is not a directory`, { cause: err });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new Error(`${where}: cannot create files in directory ${parent} (${code})`, { cause: err });
+  }
+  return err;
+}
+
 /** Whether something accepts connections on the socket at `path`. */
 function isLive(path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
@@ -42,7 +58,8 @@ export async function clearStaleSocket(path: string): Promise<void> {
   try {
     stats = await lstat(path);
   } catch (err) {
-    if (errno(err) === "ENOENT") return;
+    if (errno(err) === "ENOENT") return; // nothing there (bindUnixSocket checks the directory)
+    if (errno(err) === "ENOTDIR") throw directoryError(path, err);
     throw err;
   }
   const address = `unix://${path}`;
@@ -81,7 +98,13 @@ export async function bindUnixSocket(
   mode: number,
   bind: (address: string) => Promise<void>,
 ): Promise<SocketFile> {
-  const dir = await mkdtemp(join(dirname(path), ".tds-"));
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(dirname(path), ".tds-"));
+  } catch (err) {
+    // Report the path asked for, not the private directory made next to it.
+    throw directoryError(path, err);
+  }
   const tmp = join(dir, "s");
   try {
     if (Buffer.byteLength(tmp) > MAX_UNIX_PATH_BYTES) {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { JsonValue } from "type-fest";
 import { type DataSource, isWritable, type WriteKey } from "../detect/data-source.js";
 import { ErrDataNotFound, ErrFailedToUnmarshal, ErrKeyNotSupported, errorIs, isDetectError } from "../detect/errors.js";
+import { isThenable } from "../internal/promise.js";
 
 /** What part of the data source contract a {@link Violation} breaks. */
 export type ViolationKind =
@@ -235,10 +236,6 @@ function snapshot(ds: DataSource, keys: readonly unknown[]): Snapshot[] {
 
 function toWriteMap(write: CheckWrite): ReadonlyMap<WriteKey, JsonValue> {
   return write instanceof Map ? write : new Map(Object.entries(write as Readonly<Record<string, JsonValue>>));
-}
-
-function isThenable(value: unknown): boolean {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 function describeError(error: unknown): string {

@@ -120,7 +120,9 @@ function describeKey(key: unknown): string {
 }
 
 function inferSchema(data: ReadonlyMap<WriteKey, object>): string {
-  const fields: Record<string, string> = {};
+  // No prototype: a field named `constructor`, `toString` or `__proto__` is
+  // described like any other.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const result of data.values()) {
     for (const [field, value] of Object.entries(result)) {
       fields[field] ??= value === null ? "null" : Array.isArray(value) ? "array" : typeof value;

@@ -243,12 +243,17 @@ export class SignatureHarness<Payload = unknown> {
   }
 
   /**
-   * Waits for pending deliveries, then calls the signature's `close` (only if
-   * `init` succeeded, as Tracee unloads only loaded signatures). Later calls do
-   * nothing. Rejects with a {@link SignatureHarnessError} when `close` throws.
+   * Waits for pending deliveries and for an `init()` still running, then calls
+   * the signature's `close` (only if `init` succeeded, as Tracee unloads only
+   * loaded signatures). Later calls do nothing. Rejects with a
+   * {@link SignatureHarnessError} when `close` throws.
    */
   close(): Promise<void> {
     return this.#serial(async () => {
+      // An init() called directly runs outside the queue: let it settle first,
+      // so it cannot mark the harness ready after close, and a signature it
+      // initialised gets closed. (Its failure is reported to its own caller.)
+      while (this.#initializing !== undefined) await this.#initializing.catch(() => undefined);
       if (this.#state === "closed") return;
       const wasReady = this.#state === "ready";
       this.#state = "closed";

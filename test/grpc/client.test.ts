@@ -16,18 +16,10 @@ import {
   type WriteRequest,
 } from "tracee-ds/grpc";
 import { afterEach, describe, expect, it } from "vitest";
-import { clientFor, deferred, fixture, serve, tempDir, ticks, trackClient } from "./helpers.js";
+import { methodDefinition } from "../../src/grpc/definition.js";
+import { clientFor, deferred, fixture, rejection, serve, tempDir, ticks, trackClient } from "./helpers.js";
 
 const entry = (key: string, value: JsonValue): WriteRequest => ({ namespace: "test", id: "recorder", key, value });
-
-async function rejection(promise: Promise<unknown>): Promise<DataSourceClientError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isDataSourceClientError(err)) throw new Error(`expected a DataSourceClientError, got ${String(err)}`);
-  return err;
-}
 
 describe("DataSourceClientError", () => {
   it("carries the numeric code, its name and the details", async () => {
@@ -133,27 +125,30 @@ describe("backpressure", () => {
   afterEach(() => stalled?.forceShutdown());
 
   it("reads entries only as fast as the transport takes them", async () => {
-    // A server that accepts the stream but never reads it.
-    const id = (b: Buffer) => b;
+    // A server that reads the first few entries of a stream, then stops reading.
+    const READ_BEFORE_PAUSE = 5;
+    const paused = deferred();
     stalled = new Server();
     stalled.addService(
+      { WriteStream: methodDefinition(WRITE_STREAM_PATH, true) },
       {
-        WriteStream: {
-          path: WRITE_STREAM_PATH,
-          requestStream: true,
-          responseStream: false,
-          requestSerialize: id,
-          requestDeserialize: id,
-          responseSerialize: id,
-          responseDeserialize: id,
+        WriteStream: (call: ServerReadableStream<Buffer, Buffer>, _cb: sendUnaryData<Buffer>) => {
+          let read = 0;
+          call.on("data", () => {
+            if (++read === READ_BEFORE_PAUSE) {
+              call.pause();
+              paused.resolve();
+            }
+          });
         },
       },
-      { WriteStream: (call: ServerReadableStream<Buffer, Buffer>, _cb: sendUnaryData<Buffer>) => call.pause() },
     );
     const port = await new Promise<number>((resolve, reject) =>
       stalled?.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
     const client = clientFor({ address: `127.0.0.1:${port}` });
+    // 1 KB entries; HTTP/2 windows and stream buffers hold a few MB at most.
+    const LIMIT = 20_000;
     let produced = 0;
     function* entries() {
       for (let i = 0; i < 1_000_000; i++) {
@@ -163,15 +158,27 @@ describe("backpressure", () => {
     }
     const controller = new AbortController();
     const pending = client.writeStream(entries(), { signal: controller.signal }).catch((e: unknown) => e);
-    // Let the transport fill up, until the source stops being read.
-    let last = -1;
-    while (produced !== last) {
-      last = produced;
-      await new Promise((r) => setTimeout(r, 50));
+    await paused.promise; // the server has read entries, and reads no more
+    // The transport fills up, then the source is no longer read: wait until
+    // production stops growing (or runs past the limit, which fails below).
+    // Each round lets every pending I/O event through (setImmediate runs after
+    // the poll phase) and gives the kernel time to hand over socket data.
+    const settle = async () => {
+      await ticks(10);
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    let stableRounds = 0;
+    while (stableRounds < 5 && produced < LIMIT) {
+      const before = produced;
+      await settle();
+      stableRounds = produced === before ? stableRounds + 1 : 0;
     }
-    // HTTP/2 windows and stream buffers hold a few MB at most, not 1 GB.
-    expect(produced).toBeGreaterThan(10);
-    expect(produced).toBeLessThan(20_000);
+    expect(produced).toBeGreaterThan(READ_BEFORE_PAUSE);
+    expect(produced).toBeLessThan(LIMIT);
+    // And it stays flat: nothing more is read while the server does not read.
+    const flat = produced;
+    for (let i = 0; i < 5; i++) await settle();
+    expect(produced).toBe(flat);
     controller.abort();
     expect(isDataSourceClientError(await pending)).toBe(true);
   });

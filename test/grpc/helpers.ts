@@ -6,7 +6,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import {
+  Client,
+  type ClientWritableStream,
+  credentials,
+  type Deadline,
+  Metadata,
+  type sendUnaryData,
+  Server,
+  ServerCredentials,
+  type ServerReadableStream,
+  type ServiceError,
+  type UntypedHandleCall,
+} from "@grpc/grpc-js";
 import { afterEach } from "vitest";
 import type { JsonValue } from "type-fest";
 import {
@@ -18,8 +30,13 @@ import {
 } from "tracee-ds";
 import {
   DataSourceClient,
+  type DataSourceClientError,
   type DataSourceClientOptions,
   type DataSourceServer,
+  type DataSourceServiceHandle,
+  type DataSourceServiceOptions,
+  dataSourceService,
+  isDataSourceClientError,
   serveDataSources,
   type ServeOptions,
   WRITE_PATH,
@@ -139,6 +156,77 @@ export function clientFor(server: { address: string }, options?: DataSourceClien
   return client;
 }
 
+/** How the service settled one `WriteStream` call. */
+export type StreamSettlement =
+  /** It replied with this status (0 is OK). */
+  | { readonly replied: number }
+  /** It saw the client go (cancel, deadline) before replying, and dropped the stream. */
+  | "dropped";
+
+/** A `WriteStream` call as the service sees it. */
+export interface ObservedStream {
+  /** Resolves once the service has settled the call, either way. */
+  readonly settled: Promise<StreamSettlement>;
+  /** Resolves once the service has handled `n` request messages of the call. */
+  received(n: number): Promise<void>;
+}
+
+/**
+ * Runs {@link dataSourceService} on a grpc.Server of its own (closed after the
+ * test), watching the service's `WriteStream` calls from the server side:
+ * `firstStream` resolves when the first one starts.
+ */
+export async function serveObserved(
+  registry: DataSourceRegistry,
+  transport: Transport,
+  options: DataSourceServiceOptions = {},
+): Promise<{ address: string; service: DataSourceServiceHandle; firstStream: Promise<ObservedStream> }> {
+  const service = dataSourceService(registry, options);
+  const first = deferred<ObservedStream>();
+  const writeStream = service.implementation["WriteStream"] as (
+    call: ServerReadableStream<unknown, Buffer>,
+    callback: sendUnaryData<Buffer>,
+  ) => void;
+  const observedWriteStream = (call: ServerReadableStream<unknown, Buffer>, callback: sendUnaryData<Buffer>) => {
+    const settled = deferred<StreamSettlement>();
+    writeStream(call, (err, value) => {
+      settled.resolve({ replied: err?.code ?? 0 });
+      callback(err, value);
+    });
+    // Registered after the service's own listeners, so these run after them.
+    call.on("cancelled", () => settled.resolve("dropped"));
+    let count = 0;
+    const waiting: { n: number; resolve: () => void }[] = [];
+    call.on("data", () => {
+      count++;
+      for (const w of waiting.filter((w) => w.n <= count)) w.resolve();
+    });
+    first.resolve({
+      settled: settled.promise,
+      received: (n) =>
+        count >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve })),
+    });
+  };
+  const server = new Server();
+  server.addService(service.definition, {
+    ...service.implementation,
+    WriteStream: observedWriteStream as UntypedHandleCall,
+  });
+  const requested = addressFor(transport);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(requested, ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const address = transport === "tcp" ? `127.0.0.1:${port}` : requested;
+  servers.push({
+    address,
+    close: async () => {
+      server.forceShutdown();
+      await service.idle();
+    },
+  });
+  return { address, service, firstStream: first.promise };
+}
+
 /** A registry with a recording data source at test/recorder and a read-only one at test/readonly. */
 export function fixture(before?: (data: WriteData) => void | Promise<void>) {
   const ds = new RecordingDataSource("test", "recorder", before);
@@ -179,6 +267,45 @@ export class RawClient {
       call.end();
     });
   }
+
+  /**
+   * Opens a `WriteStream` and leaves it open: write, end or cancel `call` by
+   * hand; `outcome` settles when the call ends. No abort marker is ever sent,
+   * unlike {@link DataSourceClient}. `deadline` is grpc-js's own (the client
+   * cancels the call when it passes, the server learns it too);
+   * `serverTimeoutMs` is sent only as the `grpc-timeout` header, so only the
+   * server enforces it.
+   */
+  open(options: { deadline?: Deadline; serverTimeoutMs?: number } = {}): {
+    call: ClientWritableStream<Buffer>;
+    outcome: Promise<RawOutcome>;
+  } {
+    const metadata = new Metadata();
+    if (options.serverTimeoutMs !== undefined) metadata.set("grpc-timeout", `${options.serverTimeoutMs}m`);
+    const callOptions = options.deadline === undefined ? {} : { deadline: options.deadline };
+    let call!: ClientWritableStream<Buffer>;
+    const settled = new Promise<RawOutcome>((resolve) => {
+      call = this.client.makeClientStreamRequest(WRITE_STREAM_PATH, identity, identity, metadata, callOptions, (err) =>
+        resolve(outcome(err)),
+      );
+    });
+    return { call, outcome: settled };
+  }
+}
+
+/** Writes `bytes` to `call`; resolves once grpc-js has handed them to the transport. */
+export function sendFrame(call: ClientWritableStream<Buffer>, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => call.write(Buffer.from(bytes), (err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** The rejection of `promise` as a DataSourceClientError (fails if it resolves or rejects with anything else). */
+export async function rejection(promise: Promise<unknown>): Promise<DataSourceClientError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isDataSourceClientError(err)) throw new Error(`expected a DataSourceClientError, got ${String(err)}`);
+  return err;
 }
 
 function outcome(err: ServiceError | null): RawOutcome {

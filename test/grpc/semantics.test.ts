@@ -3,8 +3,10 @@
  * public client (and a raw grpc-js client where our client would refuse to
  * send the request at all).
  */
+import type { ClientWritableStream } from "@grpc/grpc-js";
 import { ErrFailedToUnmarshal, ErrKeyNotSupported, wrapError } from "tracee-ds";
-import { isDataSourceClientError, Status, type WriteRequest } from "tracee-ds/grpc";
+import { DEFAULT_MAX_DEPTH as CODEC_DEFAULT_MAX_DEPTH } from "tracee-ds/codec";
+import { DEFAULT_MAX_DEPTH, Status, statusName, type WriteRequest } from "tracee-ds/grpc";
 import { describe, expect, it } from "vitest";
 import * as structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import {
@@ -16,20 +18,14 @@ import {
   numberValue,
   RawClient,
   request,
+  sendFrame,
   serve,
+  serveObserved,
+  type StreamSettlement,
   stringValue,
+  rejection,
   TRANSPORTS,
 } from "./helpers.js";
-
-/** The rejection of `promise` as a DataSourceClientError (fails if it resolves). */
-async function rejection(promise: Promise<unknown>) {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isDataSourceClientError(err)) throw new Error(`expected a DataSourceClientError, got ${String(err)}`);
-  return err;
-}
 
 const entry = (key: WriteRequest["key"], value: WriteRequest["value"], id = "recorder"): WriteRequest => ({
   namespace: "test",
@@ -37,6 +33,19 @@ const entry = (key: WriteRequest["key"], value: WriteRequest["value"], id = "rec
   key,
   value,
 });
+
+/** Checks that the service dropped a stream, or replied with one of `codes`. */
+function expectDroppedOr(settled: StreamSettlement, ...codes: number[]): void {
+  const how = settled === "dropped" ? settled : statusName(settled.replied);
+  expect(["dropped", ...codes.map(statusName)]).toContain(how);
+}
+
+/** Sends `n` valid entries on a raw stream, each handed to the transport before the next. */
+async function sendEntries(call: ClientWritableStream<Buffer>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await sendFrame(call, request({ namespace: "test", id: "recorder", key: stringValue(`k${i}`), value: numberValue(i) }));
+  }
+}
 
 function failingFixture() {
   return fixture((data) => {
@@ -241,6 +250,35 @@ describe.each(TRANSPORTS)("DESIGN.md §4 over %s", (transport) => {
     expect(ds.writes).toEqual([]);
   });
 
+  it("a plain grpc-js client cancels mid-stream (no marker, no half-close): nothing written, ever", async () => {
+    const { ds, registry } = fixture();
+    const { address, service, firstStream } = await serveObserved(registry, transport);
+    const { call, outcome } = new RawClient(address).open();
+    await sendEntries(call, 20);
+    const stream = await firstStream;
+    await stream.received(20); // the server holds every entry
+    call.cancel(); // grpc-js half-closes the HTTP/2 stream, then resets it
+    expect((await outcome).code).toBe(Status.CANCELLED);
+    // The server settles the call without writing: it drops it, or its write is skipped.
+    expectDroppedOr(await stream.settled, Status.CANCELLED);
+    await service.idle();
+    expect(ds.writes).toEqual([]);
+  });
+
+  it("a plain client's deadline passes server-side mid-stream (never half-closed): nothing written", async () => {
+    const { ds, registry } = fixture();
+    const { address, service, firstStream } = await serveObserved(registry, transport);
+    // The deadline travels only as the grpc-timeout header: the server alone enforces it.
+    const { call, outcome } = new RawClient(address).open({ serverTimeoutMs: 300 });
+    await sendEntries(call, 20);
+    const stream = await firstStream;
+    await stream.received(20);
+    expect(await outcome).toEqual({ code: Status.DEADLINE_EXCEEDED, details: "Deadline exceeded" });
+    expectDroppedOr(await stream.settled, Status.DEADLINE_EXCEEDED);
+    await service.idle();
+    expect(ds.writes).toEqual([]);
+  });
+
   it("message over the size limit: RESOURCE_EXHAUSTED, nothing (unary, stream, default 4 MiB)", async () => {
     const { ds, registry } = fixture();
     const small = await serve(registry, transport, { maxMessageBytes: 1024 });
@@ -263,7 +301,9 @@ describe.each(TRANSPORTS)("DESIGN.md §4 over %s", (transport) => {
     const err = await rejection(client.write(entry("deep", [[[["depth 4"]]]])));
     expect(err.codeName).toBe("INVALID_ARGUMENT");
     expect(err.details).toMatch(/^value: .*(deep|depth|nest)/i);
-    // Default limit 64, checked with a value our client would not encode.
+    // Default limit 64 (one constant, the codec's), checked with a value our client would not encode.
+    expect(DEFAULT_MAX_DEPTH).toBe(CODEC_DEFAULT_MAX_DEPTH);
+    expect(DEFAULT_MAX_DEPTH).toBe(64);
     let deep: unknown = 1;
     for (let i = 0; i < 65; i++) deep = [deep];
     const bytes = structPb.Value.fromJavaScript(deep as structPb.JavaScriptValue).serializeBinary();

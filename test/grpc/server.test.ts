@@ -14,13 +14,19 @@ import {
   dataSourceService,
   isDataSourceClientError,
   serveDataSources,
+  Status,
 } from "tracee-ds/grpc";
 import { describe, expect, it } from "vitest";
 import {
   clientFor,
   deferred,
   fixture,
+  numberValue,
+  RawClient,
+  request,
   serve,
+  serveObserved,
+  stringValue,
   tempDir,
   trackClient,
   trackServer,
@@ -104,6 +110,23 @@ describe("unix sockets", () => {
     const { registry } = fixture();
     await expect(serveDataSources(registry, { address: `unix://${path}` })).rejects.toThrow(/is not a socket/);
     expect(readFileSync(path, "utf8")).toBe("precious");
+  });
+
+  it("names the missing directory when the socket's directory does not exist", async () => {
+    const { registry } = fixture();
+    const dir = join(tempDir(), "nope");
+    const path = join(dir, "ds.sock");
+    const err = await serveDataSources(registry, { address: `unix://${path}` }).then(
+      () => new Error("expected a rejection"),
+      (e: unknown) => e as Error,
+    );
+    expect(err.message).toBe(`cannot listen on unix://${path}: directory ${dir} does not exist`);
+    expect(err.message).not.toMatch(/mkdtemp|\.tds-/);
+    const file = join(tempDir(), "file.txt");
+    writeFileSync(file, "");
+    await expect(serveDataSources(registry, { address: `unix://${join(file, "ds.sock")}` })).rejects.toThrow(
+      `cannot listen on unix://${join(file, "ds.sock")}: ${file} is not a directory`,
+    );
   });
 
   it("close() removes the socket file; closing twice is fine", async () => {
@@ -230,15 +253,28 @@ describe("authorize", () => {
   });
 
   it("a stream refused by an async hook writes nothing, even with a bad entry queued meanwhile", async () => {
-    const release = deferred<boolean>();
-    const { ds, registry } = fixture();
-    const server = await serve(registry, "unix", { authorize: () => release.promise });
-    const client = clientFor(server);
-    const stream = outcome(client.writeStream([entry("a", 1), { namespace: "test", id: "other", key: "b", value: 2 }]));
-    await new Promise((r) => setTimeout(r, 50));
-    release.resolve(false);
-    expect(await stream).toBe("PERMISSION_DENIED");
-    expect(ds.writes).toEqual([]);
+    const good = request({ namespace: "test", id: "recorder", key: stringValue("a"), value: numberValue(1) });
+    const otherDataSource = request({ namespace: "test", id: "other", key: stringValue("b"), value: numberValue(2) });
+    for (const verdict of [false, true]) {
+      const release = deferred<boolean>();
+      const { ds, registry } = fixture();
+      const { address, firstStream } = await serveObserved(registry, "unix", { authorize: () => release.promise });
+      const result = new RawClient(address).stream([good, otherDataSource]);
+      const stream = await firstStream;
+      await stream.received(2); // the bad entry reached the service while the hook is still answering
+      release.resolve(verdict);
+      // Refused: the refusal, not the queued failure (a refused client learns nothing).
+      // Allowed: the queued failure.
+      expect(await result).toEqual(
+        verdict
+          ? {
+              code: Status.INVALID_ARGUMENT,
+              details: expect.stringMatching(/^entry 1: names data source \(namespace: test, id: other\)/) as string,
+            }
+          : { code: Status.PERMISSION_DENIED, details: "not allowed to write to data source (namespace: test, id: recorder)" },
+      );
+      expect(ds.writes).toEqual([]);
+    }
   });
 });
 

@@ -18,6 +18,7 @@ import {
   DataSourceServiceService,
   WriteDataSourceRequest,
 } from "../../src/gen/tracee/v1beta1/datasource.js";
+import { methodDefinition } from "../../src/grpc/definition.js";
 import { clientFor, concat, fixture, ld, numberValue, RawClient, request, serve, stringValue, varint } from "./helpers.js";
 
 /** google-protobuf's encoding of a WriteDataSourceRequest (fields in number order, proto3 defaults omitted). */
@@ -39,19 +40,9 @@ afterEach(() => {
 /** A bare grpc-js server that records the raw request bytes it receives. */
 async function capturingServer(): Promise<{ address: string; received: Buffer[] }> {
   const received: Buffer[] = [];
-  const id = (b: Buffer) => b;
   const server = new Server();
-  const method = (path: string, requestStream: boolean) => ({
-    path,
-    requestStream,
-    responseStream: false,
-    requestSerialize: id,
-    requestDeserialize: id,
-    responseSerialize: id,
-    responseDeserialize: id,
-  });
   server.addService(
-    { Write: method(WRITE_PATH, false), WriteStream: method(WRITE_STREAM_PATH, true) },
+    { Write: methodDefinition(WRITE_PATH, false), WriteStream: methodDefinition(WRITE_STREAM_PATH, true) },
     {
       Write: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
         received.push(call.request);

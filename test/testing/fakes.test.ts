@@ -1,3 +1,4 @@
+import type { JsonValue } from "type-fest";
 import { describe, expect, it } from "vitest";
 import {
   DataSourceRegistry,
@@ -210,6 +211,15 @@ describe("fakeWritableDataSource", () => {
     expect(errorIs(writes[1]?.error, ErrFailedToUnmarshal)).toBe(true);
     ds.get("a");
     expect(ds.calls.map((c) => c.method)).toEqual(["write", "write", "get"]);
+  });
+
+  it("describes fields named like Object.prototype members in the default schema", () => {
+    const ds = fakeWritableDataSource({ namespace: "ns", id: "w" });
+    const value = JSON.parse('{"constructor":"c","toString":1,"__proto__":[],"hasOwnProperty":null,"n":2}') as JsonValue;
+    ds.write(new Map([["a", value]]));
+    expect(ds.schema()).toBe(
+      '{"constructor":"string","toString":"number","__proto__":"array","hasOwnProperty":"null","n":"number"}',
+    );
   });
 
   it("fails the next write with the queued error and stores nothing", () => {

@@ -229,6 +229,43 @@ describe("SignatureHarness runs a signature as the engine would", () => {
     await expect(harness.signal(1)).rejects.toThrow(/the harness is closed/);
   });
 
+  it("close() waits for an init() still pending, then closes the signature", async () => {
+    let finishInit!: () => void;
+    const sig = new Recorder();
+    const init = sig.init.bind(sig);
+    sig.init = async (ctx) => {
+      await new Promise<void>((resolve) => (finishInit = resolve));
+      await init(ctx);
+    };
+    const harness = new SignatureHarness(sig);
+    const initializing = harness.init();
+    await new Promise((r) => setImmediate(r));
+    const closing = harness.close();
+    await new Promise((r) => setImmediate(r));
+    expect(sig.closes).toBe(0); // init has not finished: nothing to close yet
+    finishInit();
+    await Promise.all([initializing, closing]);
+    expect(sig.inits).toBe(1);
+    expect(sig.closes).toBe(1);
+    expect(harness.state).toBe("closed");
+    await expect(harness.deliver(traceeEvent("a", 1))).rejects.toThrow(/the harness is closed/);
+    await expect(harness.init()).rejects.toThrow(/the harness is closed/);
+  });
+
+  it("close() racing an init() that fails leaves the harness closed, the signature not closed", async () => {
+    let failInit!: () => void;
+    const sig = new Recorder();
+    sig.init = () => new Promise<void>((_resolve, reject) => (failInit = () => reject(new Error("no database"))));
+    const harness = new SignatureHarness(sig);
+    const initializing = harness.init();
+    const closing = harness.close();
+    failInit();
+    await expect(initializing).rejects.toMatchObject({ phase: "init", message: /no database/ });
+    await closing;
+    expect(sig.closes).toBe(0);
+    expect(harness.state).toBe("closed");
+  });
+
   it("does not close a signature that was never initialised", async () => {
     const sig = new Recorder();
     await new SignatureHarness(sig).close();

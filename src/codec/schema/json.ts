@@ -2,6 +2,7 @@
  * `t.json`: any JSON value, copied.
  */
 import type { JsonValue } from "type-fest";
+import { DEFAULT_MAX_DEPTH } from "../wire/options.js";
 import { fail, isPlainObject, makeSchema, setOwn, show } from "./internal.js";
 import { FAIL, type Fail, type ParseContext, type Schema } from "./types.js";
 
@@ -12,7 +13,7 @@ export interface JsonOptions {
 }
 
 /** The default nesting limit of {@link json}, the same as the wire decoder's. */
-export const DEFAULT_JSON_DEPTH = 64;
+export const DEFAULT_JSON_DEPTH = DEFAULT_MAX_DEPTH;
 
 function copy(value: unknown, depth: number, maxDepth: number, ctx: ParseContext | null): JsonValue | Fail {
   switch (typeof value) {

@@ -2,6 +2,7 @@
  * @internal Taking any Standard Schema v1 where this SDK takes a schema.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { isThenable } from "../../internal/promise.js";
 import type { PathSegment } from "../errors.js";
 import { makeIssue } from "./internal.js";
 import { FAIL, PARSE, type Parser, type Schema, type SchemaLike, type TraceeType } from "./types.js";
@@ -47,10 +48,6 @@ export function parserOf<T>(schema: SchemaLike<T>): Parser<T> {
 /** The Tracee type of a schema; `"any"` for a foreign schema, which cannot say. */
 export function traceeTypeOf(schema: SchemaLike): TraceeType {
   return isOwnSchema(schema) ? schema.traceeType : "any";
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 function segmentOf(segment: PropertyKey | StandardSchemaV1.PathSegment): PathSegment {

@@ -10,15 +10,7 @@ import {
   isWritable,
   t,
 } from "tracee-ds";
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a throw");
-}
+import { thrown } from "../../support/errors.js";
 
 const Ioc = t.record({
   sha256: t.string({ pattern: /^[0-9a-f]{64}$/ }),
