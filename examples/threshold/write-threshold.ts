@@ -7,8 +7,9 @@
  *   npx tsx examples/threshold/write-threshold.ts --address unix:///tmp/ds.sock --value 10
  *
  * The docs' Go version has three mistakes, fixed here and marked FIX:
- *  1. The address flag is declared as `flag.String("key", "unix:///var/run/tracee.sock", …)`:
- *     it is named "key", so `--address` does not exist. Here it is `--address`.
+ *  1. The address flag is declared as `flag.String("key", "", "key to set in the data source")`:
+ *     it is named "key", so `--address` does not exist, and it has no default. Here it is
+ *     `--address`, defaulting to Tracee's socket.
  *  2. `flag.Int("value", "", …)` gives an int flag a string default, which does
  *     not compile. Here `--value` is required and must be a positive integer.
  *  3. The request swaps the fields: `Id: "my_namespace", Namespace: "threshold_datasource"`,

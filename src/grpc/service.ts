@@ -110,10 +110,19 @@ function firstLine(err: unknown): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
+/**
+ * How close to its deadline a call may start its write. A write started
+ * later could not answer the client in time: the client would report
+ * DEADLINE_EXCEEDED for data that was written. It also covers grpc-js
+ * clients, whose own deadline sends end-of-stream shortly before the reset,
+ * so the server sees a finished stream just before it learns of the deadline.
+ */
+const DEADLINE_MARGIN_MS = 20;
+
 function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return ms <= Date.now();
+  return ms - DEADLINE_MARGIN_MS <= Date.now();
 }
 
 function target(namespace: string, id: string): string {
