@@ -3,7 +3,7 @@ import type { JsonObject, JsonValue } from "type-fest";
 type JsonArray = JsonValue[];
 import { Failure, addSegment, toPublicError } from "./fail.js";
 import { resolveOptions, type ValueCodecOptions } from "./options.js";
-import { decodeString } from "./utf8.js";
+import { VIEW_MIN, decodeString, releaseView, useView } from "./utf8.js";
 
 // One decode runs at a time (nothing in it calls out to user code), so the
 // reader is a handful of module variables: the bytes, a DataView over them,
@@ -68,6 +68,9 @@ export function fromValueBinary(bytes: Uint8Array, options?: ValueCodecOptions):
   const outerAllowNonFinite = allowNonFinite;
   buf = bytes;
   pos = 0;
+  // Only a large buffer gets a DataView (see utf8.ts): a small decode skips both calls.
+  const viewed = bytes.length >= VIEW_MIN;
+  if (viewed) useView(bytes);
   maxDepth = resolved.maxDepth;
   allowNonFinite = resolved.allowNonFinite;
   try {
@@ -81,6 +84,7 @@ export function fromValueBinary(bytes: Uint8Array, options?: ValueCodecOptions):
     pos = outerPos;
     maxDepth = outerMaxDepth;
     allowNonFinite = outerAllowNonFinite;
+    if (viewed) releaseView();
   }
 }
 

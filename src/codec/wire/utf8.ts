@@ -42,6 +42,34 @@ function word(bytes: Uint8Array, i: number): number {
   return bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
 }
 
+// A word can be one unaligned load through a DataView instead of four byte
+// loads and three shifts: about a tenth of decode time on a list of records.
+// Making the view costs about as much as decoding a small message, so
+// fromValueBinary makes one only for a large buffer (useView) and drops it
+// when done (releaseView), so the module never keeps the caller's bytes alive.
+/** Buffers at least this long are read through a DataView. */
+export const VIEW_MIN = 1024;
+const NO_VIEW: DataView = new DataView(new ArrayBuffer(0) as ArrayBufferLike);
+let viewOf: Uint8Array | undefined;
+let view = NO_VIEW;
+
+/** @internal Reads words of `bytes` through a DataView until releaseView. */
+export function useView(bytes: Uint8Array): void {
+  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  viewOf = bytes;
+}
+
+/** @internal Forgets the view made by useView. */
+export function releaseView(): void {
+  viewOf = undefined;
+  view = NO_VIEW;
+}
+
+/** The little-endian 32-bit word at `bytes[i, i + 4)`, through the view when there is one. */
+function wordAt(bytes: Uint8Array, i: number): number {
+  return bytes === viewOf ? view.getInt32(i, true) : word(bytes, i);
+}
+
 /**
  * @internal Decodes `bytes[start, end)` as UTF-8, or returns undefined if the
  * bytes are not valid UTF-8. Short strings come from the cache when their
@@ -67,17 +95,17 @@ export function decodeString(bytes: Uint8Array, start: number, end: number): str
     }
     // Hash every byte, four at a time: values such as domains and addresses
     // differ from one another in a digit or two anywhere in the string.
-    const first = word(bytes, start);
-    const last = word(bytes, end - 4);
+    const first = wordAt(bytes, start);
+    const last = wordAt(bytes, end - 4);
     const full = (n - 1) >> 2;
     let h = Math.imul(last ^ n, 0x85ebca6b);
-    for (let k = 0; k < full; k++) h = Math.imul(h ^ word(bytes, start + 4 * k), 0x9e3779b1) ^ (h >>> 15);
+    for (let k = 0; k < full; k++) h = Math.imul(h ^ wordAt(bytes, start + 4 * k), 0x9e3779b1) ^ (h >>> 15);
     const slot = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> (32 - CACHE_BITS);
     const at = slot * SLOT_WORDS;
     const hit = cache[slot]!;
     if (hit.length === n && cacheWords[at] === first) {
       let k = 1;
-      while (k < full && cacheWords[at + k] === word(bytes, start + 4 * k)) k++;
+      while (k < full && cacheWords[at + k] === wordAt(bytes, start + 4 * k)) k++;
       if (k >= full && cacheWords[at + full] === last) return hit;
     }
     return cacheMiss(bytes, start, end, slot);

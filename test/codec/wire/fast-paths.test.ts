@@ -127,3 +127,97 @@ describe("encode fast paths agree with google-protobuf byte for byte", () => {
     expect(fromValueBinary(b)).toEqual({ s: "b".repeat(100) });
   });
 });
+
+describe("encoded key fields per shape on encode", () => {
+  /** Encodes `x` three times (miss, second sighting, cached) and checks each against google-protobuf. */
+  const agree = (x: JsonValue): void => {
+    const want = google(x);
+    for (let round = 0; round < 3; round++) expect(hex(toValueBinary(x))).toBe(want);
+  };
+
+  it("matches google-protobuf for one shape in differing key orders and shapes that share a prefix", () => {
+    agree({ b: 1, a: 2, c: 3 });
+    agree({ c: 3, a: 2, b: 1 });
+    agree({ a: 2, b: 1, c: 3 });
+    agree({ a: 2, b: 1 });
+    agree({ a: 2, b: 1, c: 3, d: [{ a: 2, b: 1 }] });
+    agree([{ b: 1, a: 2 }, { a: 2, b: 1 }, { b: 1, a: 2, c: 3 }, { b: 1, a: 2 }]);
+  });
+
+  it("skips undefined values in a cached shape, as on the first sighting", () => {
+    // google-protobuf cannot take undefined: its reference is the object without the key.
+    for (let i = 0; i < 6; i++) {
+      const shaped = { z: i, m: i % 2 === 0 ? (undefined as unknown as JsonValue) : "x", a: true };
+      const reference = i % 2 === 0 ? { z: i, a: true } : shaped;
+      expect(hex(toValueBinary(shaped))).toBe(google(reference));
+    }
+  });
+
+  it("writes keys whose length needs a two-byte varint, non-ASCII keys and __proto__", () => {
+    const long = "k".repeat(200);
+    agree({ [long]: 1, "é€😀": 2, "": 4 });
+    // google-protobuf drops an own __proto__ key, so here the reference is the first encode.
+    const x = JSON.parse(`{"${long}": 1, "é€😀": 2, "__proto__": 3, "": 4}`) as JsonValue;
+    const first = hex(toValueBinary(x));
+    for (let round = 0; round < 3; round++) {
+      expect(hex(toValueBinary(x))).toBe(first);
+      const back = fromValueBinary(toValueBinary(x)) as Record<string, JsonValue>;
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(back, "__proto__")?.value).toBe(3);
+      expect(back[long]).toBe(1);
+    }
+  });
+
+  it("still rejects a key with a lone surrogate once its shape is cached", () => {
+    const key = "a\ud800";
+    for (let round = 0; round < 3; round++) {
+      expectCodecError(() => toValueBinary({ b: 1, [key]: 2 }), [key], /lone surrogate/);
+    }
+  });
+
+  it("stays right when shapes evict one another from the cache", () => {
+    // Far more shapes than cache slots, several rounds, so entries are
+    // replaced, seen again and re-encoded.
+    const shapes = Array.from({ length: 300 }, (_, i) => {
+      const n = 2 + (i % 7);
+      return Object.fromEntries(Array.from({ length: n }, (_, k) => [`key${(i * 13 + k * 7) % 50}_${k}`, k]));
+    });
+    for (let round = 0; round < 3; round++) for (const x of shapes) expect(hex(toValueBinary(x))).toBe(google(x));
+  });
+
+  it("handles shapes with more keys than get encoded key fields", () => {
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`w${(k * 37) % 100}`, k]));
+    agree(wide);
+  });
+});
+
+describe("word reads on decode", () => {
+  it("reads strings from a view at an odd offset into a larger buffer, and from a reused buffer", () => {
+    const value = { domain: "c2-1.update.example", ip: "203.0.113.77", sha: "0123456789abcdef0123" };
+    const wire = toValueBinary(value);
+    // Messages of 1 KiB and more are read through a DataView (utf8.ts VIEW_MIN).
+    const big = Array.from({ length: 120 }, (_, i) => ({ ...value, i: `n${i}`, pad: "p".repeat(i % 9) }));
+    const bigWire = toValueBinary(big);
+    expect(bigWire.length).toBeGreaterThan(4096);
+    for (const offset of [1, 2, 3, 5]) {
+      const backing = new Uint8Array(bigWire.length + offset + 5).fill(0x41);
+      backing.set(bigWire, offset);
+      for (let round = 0; round < 2; round++) {
+        expect(fromValueBinary(backing.subarray(offset, offset + bigWire.length))).toEqual(big);
+      }
+    }
+    for (const offset of [1, 3, 7]) {
+      const backing = new Uint8Array(wire.length + offset + 5).fill(0x41);
+      backing.set(wire, offset);
+      expect(fromValueBinary(backing.subarray(offset, offset + wire.length))).toEqual(value);
+    }
+    // The same Uint8Array decoded twice with different contents.
+    const scratch = new Uint8Array(wire.length);
+    scratch.set(wire);
+    expect(fromValueBinary(scratch)).toEqual(value);
+    const other = toValueBinary({ domain: "c2-2.update.example", ip: "203.0.113.78", sha: "0123456789abcdef0124" });
+    expect(other.length).toBe(wire.length);
+    scratch.set(other);
+    expect(fromValueBinary(scratch)).toEqual({ domain: "c2-2.update.example", ip: "203.0.113.78", sha: "0123456789abcdef0124" });
+  });
+});
