@@ -7,6 +7,7 @@ import * as structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import type { JsonValue } from "type-fest";
 import { describe, expect, it } from "vitest";
 import { decodeRequest, RequestEncoder } from "../../src/grpc/request-codec.js";
+import { hasProtoKey } from "../support/json.js";
 import { concat, ld } from "./helpers.js";
 
 const scalar = fc.oneof(
@@ -43,6 +44,7 @@ describe("RequestEncoder", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), scalar, json, (namespace, id, key, value) => {
         fc.pre(wellFormed(namespace) && wellFormed(id) && wellFormed(JSON.stringify([key, value])));
+        fc.pre(!hasProtoKey(value)); // google-protobuf drops a __proto__ key
         const bytes = encoder.encode(namespace, id, key as string, value);
         expect([...bytes]).toEqual([...google(namespace, id, key, value)]);
         const frame = decodeRequest(bytes, { maxMessageBytes: 1 << 30, maxDepth: 1000 });

@@ -28,12 +28,7 @@ export const jsonValueNonFinite: fc.Arbitrary<JsonValue> = fc.letrec<{ value: Js
   ),
 })).value;
 
-/** Whether a `__proto__` own key occurs anywhere in `x` (fast-check generates them now and then). */
-export function hasProtoKey(x: unknown): boolean {
-  if (typeof x !== "object" || x === null) return false;
-  if (Array.isArray(x)) return x.some(hasProtoKey);
-  return Object.keys(x).some((k) => k === "__proto__" || hasProtoKey((x as Record<string, unknown>)[k]));
-}
+export { hasProtoKey } from "../../support/json.js";
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"));
