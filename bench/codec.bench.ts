@@ -27,6 +27,7 @@ import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { JsonValue } from "type-fest";
 import { fromValueBinary, toValueBinary } from "../src/codec/wire/index.js";
 import { Value as TsProtoValue } from "../src/gen/google/protobuf/struct.js";
+import { hex } from "./grpc-payload.js";
 
 interface GoogleValueStatic {
   deserializeBinary(bytes: Uint8Array): { toJavaScript(): unknown };
@@ -41,16 +42,6 @@ const ROUNDS = 15;
 const WARMUP_MS = 150;
 
 // ---------------------------------------------------------------- payloads
-
-const hex = (seed: number): string => {
-  let s = "";
-  let x = seed * 2654435761;
-  for (let i = 0; i < 64; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    s += (x >>> 16).toString(16).slice(-1);
-  }
-  return s;
-};
 
 const ioc = (i: number): JsonValue => ({
   sha256: hex(i + 1),

@@ -10,7 +10,8 @@ export const NAMESPACE = "bench";
 export const SINK_ID = "sink";
 export const MEMORY_ID = "memory";
 
-const hex = (seed: number): string => {
+/** 64 pseudo-random hex digits from `seed`, like a sha256 (shared with the codec bench). */
+export const hex = (seed: number): string => {
   let s = "";
   let x = seed * 2654435761;
   for (let i = 0; i < 64; i++) {
