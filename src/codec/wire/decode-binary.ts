@@ -20,12 +20,14 @@ let allowNonFinite = false;
 /** The oneof case the last readValue ended with; 0 when no kind was set. */
 let valueKind = 0;
 
-const KIND_NULL = 1;
-const KIND_NUMBER = 2;
-const KIND_STRING = 3;
-const KIND_BOOL = 4;
-const KIND_STRUCT = 5;
-const KIND_LIST = 6;
+// The field numbers of Value's `kind` oneof, which are also google-protobuf's
+// Value.KindCase values (google.ts reads instances with them).
+export const KIND_NULL = 1;
+export const KIND_NUMBER = 2;
+export const KIND_STRING = 3;
+export const KIND_BOOL = 4;
+export const KIND_STRUCT = 5;
+export const KIND_LIST = 6;
 
 const VALUE_FIELDS = ["", "null_value", "number_value", "string_value", "bool_value", "struct_value", "list_value"];
 /** Wire type each Value field must have, by field number. */

@@ -2,6 +2,7 @@ import type { JsonObject, JsonValue } from "type-fest";
 import { Failure, addSegment, describe, toPublicError } from "./fail.js";
 import { checkNumber, setOwn } from "./json.js";
 import { resolveOptions, type ResolvedOptions, type ValueCodecOptions } from "./options.js";
+import { KIND_BOOL, KIND_LIST, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_STRUCT } from "./decode-binary.js";
 import { toValueBinary } from "./encode-binary.js";
 import { isWellFormed } from "./utf8.js";
 
@@ -34,13 +35,6 @@ export interface GoogleValueClass<T extends GoogleValueLike> {
   deserializeBinary(bytes: Uint8Array): T;
 }
 
-// Value.KindCase in google-protobuf's struct_pb.
-const NULL_VALUE = 1;
-const NUMBER_VALUE = 2;
-const STRING_VALUE = 3;
-const BOOL_VALUE = 4;
-const STRUCT_VALUE = 5;
-const LIST_VALUE = 6;
 
 /**
  * Reads a google-protobuf `struct_pb.Value` instance into a JSON value.
@@ -77,21 +71,21 @@ function readGoogle(message: GoogleValueLike, depth: number, options: ResolvedOp
   }
   const kind = message.getKindCase();
   switch (kind) {
-    case NULL_VALUE:
+    case KIND_NULL:
       return null;
-    case NUMBER_VALUE: {
+    case KIND_NUMBER: {
       const n = message.getNumberValue();
       checkNumber(n, options);
       return n;
     }
-    case STRING_VALUE: {
+    case KIND_STRING: {
       const s = message.getStringValue();
       if (!isWellFormed(s)) throw new Failure("string is not valid UTF-8");
       return s;
     }
-    case BOOL_VALUE:
+    case KIND_BOOL:
       return message.getBoolValue();
-    case STRUCT_VALUE: {
+    case KIND_STRUCT: {
       if (depth >= options.maxDepth) throw new Failure(`value nests deeper than maxDepth ${options.maxDepth}`);
       const struct = message.getStructValue();
       const object: JsonObject = {};
@@ -106,7 +100,7 @@ function readGoogle(message: GoogleValueLike, depth: number, options: ResolvedOp
       });
       return object;
     }
-    case LIST_VALUE: {
+    case KIND_LIST: {
       if (depth >= options.maxDepth) throw new Failure(`value nests deeper than maxDepth ${options.maxDepth}`);
       const values = message.getListValue()?.getValuesList() ?? [];
       const list: JsonValue[] = new Array<JsonValue>(values.length);
