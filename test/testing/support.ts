@@ -69,12 +69,4 @@ export class IocDataSource implements WritableDataSource<unknown, Ioc> {
   }
 }
 
-/** Collects what a thunk throws (or undefined). */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
+export { thrown } from "../support/errors.js";
