@@ -33,10 +33,17 @@ export {
 export { DataSourceClientError, isDataSourceClientError, statusName, type StatusName } from "./errors.js";
 export {
   type Limits,
+  type LimitName,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_STREAM_ENTRIES,
+  DEFAULT_MAX_STREAM_BYTES,
+  DEFAULT_MAX_SERVER_BUFFERED_BYTES,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
 } from "./limits.js";
+export type { ServiceStats } from "./budget.js";
 export { TRACEE_DEFAULT_ADDRESS } from "./address.js";
 /** gRPC status codes (grpc-js's `status` enum): compare with `DataSourceClientError.code`. */
 export { status as Status } from "@grpc/grpc-js";

@@ -11,8 +11,21 @@ export { DEFAULT_MAX_DEPTH };
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Default most entries one `WriteStream` call may carry. */
 export const DEFAULT_MAX_STREAM_ENTRIES = 1_000_000;
+/** Default most request bytes one unfinished `WriteStream` may hold: 128 MiB. */
+export const DEFAULT_MAX_STREAM_BYTES = 128 * 1024 * 1024;
+/** Default most request bytes all unfinished `WriteStream` calls together may hold: 256 MiB. */
+export const DEFAULT_MAX_SERVER_BUFFERED_BYTES = 256 * 1024 * 1024;
+/** Default longest wait for a stream's next message (or its end): 30 s. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
+/** Default most `WriteStream` calls open at once, over all connections. */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
+/** Default most `WriteStream` calls open at once on one client connection. */
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 100;
 
-/** Limits the server enforces on what clients send. */
+/**
+ * Limits the server enforces on what clients send. Each refusal is counted
+ * in the service's {@link ServiceStats}; none of them writes anything.
+ */
 export interface Limits {
   /**
    * Largest request message in bytes (default 4 MiB). Larger messages are
@@ -28,17 +41,60 @@ export interface Limits {
   /**
    * Most entries in one `WriteStream` call (default 1,000,000; `Infinity` for
    * none). A longer stream is refused with `RESOURCE_EXHAUSTED` and nothing of
-   * it is written. The whole stream is held in memory until its single write,
-   * so this also bounds memory.
+   * it is written.
    */
   readonly maxStreamEntries?: number;
+  /**
+   * Most request bytes (as received on the wire) one `WriteStream` may hold
+   * before it ends (default 128 MiB; `Infinity` for none). A stream that
+   * grows past it is refused with `RESOURCE_EXHAUSTED`, and what it held is
+   * released at once.
+   */
+  readonly maxStreamBytes?: number;
+  /**
+   * Most request bytes all unfinished `WriteStream` calls together may hold
+   * (default 256 MiB; `Infinity` for none). While the server holds this much,
+   * a new stream is refused with `RESOURCE_EXHAUSTED`, and so is a stream
+   * whose next message would go past it; unary `Write` calls are still served.
+   */
+  readonly maxServerBufferedBytes?: number;
+  /**
+   * Longest wait, in milliseconds, for a stream's next message or its end
+   * (default 30,000; `Infinity` for none). A stream idle that long is ended
+   * with `DEADLINE_EXCEEDED`; nothing of it is written and what it held is released.
+   */
+  readonly streamIdleTimeoutMs?: number;
+  /**
+   * Most `WriteStream` calls open at once, over all connections (default
+   * 1000; `Infinity` for none). One more is refused with `RESOURCE_EXHAUSTED`.
+   */
+  readonly maxConcurrentStreams?: number;
+  /**
+   * Most `WriteStream` calls open at once on one client connection (default
+   * 100; `Infinity` for none). One more is refused with `RESOURCE_EXHAUSTED`.
+   */
+  readonly maxStreamsPerConnection?: number;
 }
+
+/** The name of one limit, as counted in {@link ServiceStats.limitsExceeded}. */
+export type LimitName =
+  | "maxStreamEntries"
+  | "maxStreamBytes"
+  | "maxServerBufferedBytes"
+  | "streamIdleTimeoutMs"
+  | "maxConcurrentStreams"
+  | "maxStreamsPerConnection";
 
 /** @internal */
 export interface ResolvedLimits {
   readonly maxMessageBytes: number;
   readonly maxDepth: number;
   readonly maxStreamEntries: number;
+  readonly maxStreamBytes: number;
+  readonly maxServerBufferedBytes: number;
+  readonly streamIdleTimeoutMs: number;
+  readonly maxConcurrentStreams: number;
+  readonly maxStreamsPerConnection: number;
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number, allowInfinity: boolean): number {
@@ -56,5 +112,34 @@ export function resolveLimits(limits: Limits): ResolvedLimits {
     maxMessageBytes: integer("maxMessageBytes", limits.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1, false),
     maxDepth: integer("maxDepth", limits.maxDepth, DEFAULT_MAX_DEPTH, 0, false),
     maxStreamEntries: integer("maxStreamEntries", limits.maxStreamEntries, DEFAULT_MAX_STREAM_ENTRIES, 1, true),
+    maxStreamBytes: integer("maxStreamBytes", limits.maxStreamBytes, DEFAULT_MAX_STREAM_BYTES, 1, true),
+    maxServerBufferedBytes: integer(
+      "maxServerBufferedBytes",
+      limits.maxServerBufferedBytes,
+      DEFAULT_MAX_SERVER_BUFFERED_BYTES,
+      1,
+      true,
+    ),
+    streamIdleTimeoutMs: integer(
+      "streamIdleTimeoutMs",
+      limits.streamIdleTimeoutMs,
+      DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      1,
+      true,
+    ),
+    maxConcurrentStreams: integer(
+      "maxConcurrentStreams",
+      limits.maxConcurrentStreams,
+      DEFAULT_MAX_CONCURRENT_STREAMS,
+      1,
+      true,
+    ),
+    maxStreamsPerConnection: integer(
+      "maxStreamsPerConnection",
+      limits.maxStreamsPerConnection,
+      DEFAULT_MAX_STREAMS_PER_CONNECTION,
+      1,
+      true,
+    ),
   };
 }

@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import { formatAddress, parseAddress } from "./address.js";
 import { resolveLimits } from "./limits.js";
+import type { ServiceStats } from "./budget.js";
 import { createDataSourceService, type DataSourceLookup, type DataSourceServiceOptions } from "./service.js";
 import { bindUnixSocket, clearStaleSocket, removeSocketFile, type SocketFile } from "./unix-socket.js";
 
@@ -45,6 +46,8 @@ export interface DataSourceServer {
    * the unix socket file. Calling it again returns the same promise.
    */
   close(options?: CloseOptions): Promise<void>;
+  /** Open streams, bytes they hold, how streams ended, and how often each limit refused a call. */
+  stats(): ServiceStats;
 }
 
 function bindAsync(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
@@ -57,7 +60,7 @@ function bindAsync(server: Server, address: string, credentials: ServerCredentia
  * Serves the data sources in `registry` over Tracee's gRPC DataSourceService,
  * resolving once the server listens.
  *
- * Semantics are those of {@link dataSourceService} (DESIGN.md §4). A unix
+ * Semantics are those of {@link dataSourceService} (the table in docs/grpc.md). A unix
  * socket is created with mode `0o600` unless `socketMode` says otherwise; a
  * stale socket file (nobody listening) is replaced; a live one is never taken
  * over: the promise rejects with "address in use". Rejects also when the
@@ -106,6 +109,7 @@ export async function serveDataSources(registry: DataSourceLookup, options: Serv
   let closing: Promise<void> | undefined;
   return {
     address,
+    stats: () => service.stats(),
     close({ graceMs = 5000 }: CloseOptions = {}): Promise<void> {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

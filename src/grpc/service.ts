@@ -1,14 +1,14 @@
 /**
  * The DataSourceService implementation: Tracee's semantics where they are
- * sound (DESIGN.md §4), over grpc-js with a service definition whose request
- * deserializer is the wire decoder in request-codec.ts.
+ * sound (the table in docs/grpc.md), over grpc-js with a service definition
+ * whose request deserializer is the wire decoder in request-codec.ts.
+ * `WriteStream` calls are handled in stream-call.ts.
  *
  * @module
  */
 import {
   type Metadata,
   type sendUnaryData,
-  type ServerReadableStream,
   type ServerUnaryCall,
   type ServiceDefinition,
   status as Status,
@@ -20,10 +20,13 @@ import { ErrFailedToUnmarshal, ErrKeyNotSupported, errorIs } from "../detect/err
 import { silentLogger } from "../detect/registry.js";
 import type { Logger } from "../detect/signature.js";
 import { isThenable } from "../internal/promise.js";
+import { Budget, type ServiceStats } from "./budget.js";
+import { CallStatus, firstLine, reply, target } from "./call-status.js";
 import { methodDefinition } from "./definition.js";
 import { type Limits, type ResolvedLimits, resolveLimits } from "./limits.js";
 import { runExclusive } from "./queue.js";
-import { decodeRequest, type RequestFrame } from "./request-codec.js";
+import { decodeRequest } from "./request-codec.js";
+import { type SizedFrame, type StreamCall, StreamWrite } from "./stream-call.js";
 
 /** The fully qualified gRPC service name, as Tracee defines it. */
 export const SERVICE_NAME = "tracee.v1beta1.DataSourceService";
@@ -92,30 +95,14 @@ export interface DataSourceServiceHandle {
    * can finish before you tear down the data sources.
    */
   idle(): Promise<void>;
-}
-
-/** A status to send. @internal */
-class CallStatus {
-  constructor(
-    readonly code: Status,
-    readonly details: string,
-  ) {}
-}
-
-const EMPTY = Buffer.alloc(0);
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : typeof err === "string" ? err : "";
-  const line = message.split("\n", 1)[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  /** Open streams, bytes they hold, how streams ended, and how often each limit refused a call. */
+  stats(): ServiceStats;
 }
 
 /**
  * How close to its deadline a call may start its write. A write started
  * later could not answer the client in time: the client would report
- * DEADLINE_EXCEEDED for data that was written. It also covers grpc-js
- * clients, whose own deadline sends end-of-stream shortly before the reset,
- * so the server sees a finished stream just before it learns of the deadline.
+ * DEADLINE_EXCEEDED for data that was written.
  */
 const DEADLINE_MARGIN_MS = 20;
 
@@ -125,24 +112,22 @@ function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
   return ms - DEADLINE_MARGIN_MS <= Date.now();
 }
 
-function target(namespace: string, id: string): string {
-  return `(namespace: ${namespace}, id: ${id})`;
-}
-
 /**
  * Builds the DataSourceService over `registry`, for a `grpc.Server` you run
  * yourself; {@link serveDataSources} does this for you.
  *
- * The service follows DESIGN.md §4: unknown data source → `NOT_FOUND`, not
+ * The service follows the semantics table of docs/grpc.md: unknown data source → `NOT_FOUND`, not
  * writable → `UNIMPLEMENTED`, a missing key or value, a struct or list key, a
  * malformed or too deeply nested Value, or a data source throwing
  * `ErrKeyNotSupported`/`ErrFailedToUnmarshal` → `INVALID_ARGUMENT`, any other
  * data source error → `INTERNAL` (no stack), authorize refusing →
- * `PERMISSION_DENIED`, limits exceeded → `RESOURCE_EXHAUSTED`. A `WriteStream`
- * is all or nothing: its entries go to the data source in one `write` call
- * after the client half-closes, and a stream that fails or names a second data
- * source writes nothing; so does a call cancelled or past its deadline before
- * its write starts (a write already running finishes). Within a stream a
+ * `PERMISSION_DENIED`, limits exceeded → `RESOURCE_EXHAUSTED` (an idle stream
+ * → `DEADLINE_EXCEEDED`). A `WriteStream` is all or nothing: its entries go to
+ * the data source in one `write` call after the client half-closes and a round
+ * trip confirms the call is still alive; a stream that fails, names a second
+ * data source, is cancelled, reset, loses its connection or passes its
+ * deadline before its write starts writes nothing (a write already running
+ * finishes). Within a stream a
  * repeated key keeps its last value. Writes to one data source never overlap.
  * Throws `RangeError` for invalid limits.
  *
@@ -176,8 +161,9 @@ export function createDataSourceService(
   const authorize = options.authorize;
   const exposeInternalErrors = options.exposeInternalErrors === true;
   const inflight = new Set<Promise<void>>();
+  const budget = new Budget(limits);
 
-  const deserialize = (bytes: Buffer): RequestFrame => decodeRequest(bytes, limits);
+  const deserialize = (bytes: Buffer): SizedFrame => ({ frame: decodeRequest(bytes, limits), size: bytes.length });
 
   function resolveTarget(namespace: string, id: string): WritableDataSource | CallStatus {
     const ds = registry.get(namespace, id);
@@ -270,13 +256,8 @@ export function createDataSourceService(
     void settled.then(() => inflight.delete(settled));
   }
 
-  const reply = (callback: sendUnaryData<Buffer>, status: CallStatus | null) => {
-    if (status === null) callback(null, EMPTY);
-    else callback({ code: status.code, details: status.details });
-  };
-
-  function Write(call: ServerUnaryCall<RequestFrame, Buffer>, callback: sendUnaryData<Buffer>): void {
-    const frame = call.request;
+  function Write(call: ServerUnaryCall<SizedFrame, Buffer>, callback: sendUnaryData<Buffer>): void {
+    const { frame } = call.request;
     if (!frame.targetKnown) {
       reply(callback, new CallStatus(frame.code, frame.details));
       return;
@@ -294,143 +275,18 @@ export function createDataSourceService(
     else void verdict.then((ok) => (ok ? proceed() : reply(callback, denied(namespace, id))));
   }
 
-  function WriteStream(call: ServerReadableStream<RequestFrame, Buffer>, callback: sendUnaryData<Buffer>): void {
-    new StreamWrite(call, callback).start();
-  }
+  const streamHost = {
+    limits,
+    budget,
+    logger,
+    ask: (call: StreamCall, namespace: string, id: string) => ask(call, "WriteStream", namespace, id),
+    denied,
+    resolveTarget,
+    write,
+  };
 
-  /** One `WriteStream` call: collects entries, then writes them at once. */
-  class StreamWrite {
-    #entries = new Map<WriteKey, JsonValue>();
-    #count = 0;
-    #namespace = "";
-    #id = "";
-    #ds: WritableDataSource | undefined;
-    /** Set while the authorize hook is answering. */
-    #authorizing = false;
-    /** The first failure seen; reported once authorization is settled. */
-    #failure: CallStatus | undefined;
-    #ended = false;
-    /** A status was sent, or the call was cancelled. */
-    #finished = false;
-
-    constructor(
-      readonly call: ServerReadableStream<RequestFrame, Buffer>,
-      readonly callback: sendUnaryData<Buffer>,
-    ) {}
-
-    start(): void {
-      const call = this.call;
-      call.on("data", (frame: RequestFrame) => this.#onFrame(frame));
-      call.on("end", () => this.#onEnd());
-      call.on("cancelled", () => this.#onCancel());
-      call.on("error", () => this.#onCancel());
-    }
-
-    #finish(status: CallStatus | null): void {
-      if (this.#finished) return;
-      this.#finished = true;
-      this.#entries = new Map();
-      reply(this.callback, status);
-    }
-
-    #fail(status: CallStatus): void {
-      if (this.#failure !== undefined || this.#finished) return;
-      this.#failure = status;
-      this.#entries = new Map(); // nothing of this stream will be written
-      if (!this.#authorizing) this.#finish(status);
-    }
-
-    #onFrame(frame: RequestFrame): void {
-      if (this.#finished || this.#failure !== undefined) return;
-      const index = this.#count++;
-      if (index >= limits.maxStreamEntries) {
-        this.#fail(
-          new CallStatus(Status.RESOURCE_EXHAUSTED, `stream has more than ${limits.maxStreamEntries} entries, the limit`),
-        );
-        return;
-      }
-      if (!frame.targetKnown) {
-        this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
-        return;
-      }
-      if (index === 0) {
-        this.#namespace = frame.namespace;
-        this.#id = frame.id;
-        this.#authorizeAndResolve();
-        if (this.#finished) return;
-      } else if (frame.namespace !== this.#namespace || frame.id !== this.#id) {
-        this.#fail(
-          new CallStatus(
-            Status.INVALID_ARGUMENT,
-            `entry ${index}: names data source ${target(frame.namespace, frame.id)}, but this stream writes to ${target(this.#namespace, this.#id)}; a stream writes to one data source`,
-          ),
-        );
-        return;
-      }
-      if (frame.code !== Status.OK) {
-        this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
-        return;
-      }
-      this.#entries.set(frame.key, frame.value);
-    }
-
-    #authorizeAndResolve(): void {
-      const verdict = ask(this.call, "WriteStream", this.#namespace, this.#id);
-      if (verdict === true) {
-        this.#resolve();
-      } else if (verdict === false) {
-        this.#finish(denied(this.#namespace, this.#id));
-      } else {
-        this.#authorizing = true;
-        void verdict.then((ok) => {
-          this.#authorizing = false;
-          if (this.#finished) return;
-          if (!ok) return this.#finish(denied(this.#namespace, this.#id));
-          this.#resolve();
-          if (this.#finished) return;
-          if (this.#failure !== undefined) return this.#finish(this.#failure);
-          if (this.#ended) this.#commit();
-        });
-      }
-    }
-
-    #resolve(): void {
-      const ds = resolveTarget(this.#namespace, this.#id);
-      if (ds instanceof CallStatus) this.#finish(ds);
-      else this.#ds = ds;
-    }
-
-    #onEnd(): void {
-      if (this.#finished || this.#failure !== undefined) return;
-      // A grpc-js client's cancel half-closes the HTTP/2 stream just before
-      // resetting it; when both frames arrive together, the reset has been
-      // seen by the next turn of the event loop, so commit only then.
-      setImmediate(() => {
-        this.#ended = true;
-        if (!this.#authorizing) this.#commit();
-      });
-    }
-
-    #commit(): void {
-      if (this.#finished) return;
-      const ds = this.#ds;
-      if (this.#count === 0 || ds === undefined) {
-        // An empty stream: nothing to write, nothing wrong.
-        this.#finish(null);
-        return;
-      }
-      const data = this.#entries;
-      this.#entries = new Map();
-      write(ds, data, this.call, this.#namespace, this.#id, (status) => this.#finish(status));
-    }
-
-    #onCancel(): void {
-      if (this.#finished) return;
-      // The client is gone (cancelled, deadline, or shutdown): drop everything.
-      this.#finished = true;
-      logger.debug("stream cancelled; nothing of it is written", "namespace", this.#namespace, "id", this.#id);
-      this.#entries = new Map();
-    }
+  function WriteStream(call: StreamCall, callback: sendUnaryData<Buffer>): void {
+    new StreamWrite(streamHost, call, callback).start();
   }
 
   const definition: ServiceDefinition = {
@@ -444,5 +300,6 @@ export function createDataSourceService(
     async idle(): Promise<void> {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
+    stats: () => budget.stats(),
   };
 }

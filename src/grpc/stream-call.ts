@@ -1,0 +1,291 @@
+/**
+ * One `WriteStream` call on the server: collects its entries within the
+ * limits, then writes them in one `write` once the client has half-closed
+ * and the call is confirmed alive; however it ends, what it held is released.
+ *
+ * @internal
+ * @module
+ */
+import type { ServerHttp2Stream } from "node:http2";
+import type { Metadata, sendUnaryData, ServerReadableStream } from "@grpc/grpc-js";
+import { status as Status } from "@grpc/grpc-js";
+import type { JsonValue } from "type-fest";
+import type { WritableDataSource, WriteKey } from "../detect/data-source.js";
+import type { Logger } from "../detect/signature.js";
+import type { Budget, ConnectionKey, StreamEnd } from "./budget.js";
+import { CallStatus, reply, target } from "./call-status.js";
+import type { LimitName, ResolvedLimits } from "./limits.js";
+import { http2StreamOf, settleInFlightFrames } from "./liveness.js";
+import type { RequestFrame } from "./request-codec.js";
+
+/** A decoded request message and its size on the wire. @internal */
+export interface SizedFrame {
+  readonly frame: RequestFrame;
+  readonly size: number;
+}
+
+/** The call object the stream reads: grpc-js's `ServerReadableStream`. @internal */
+export type StreamCall = ServerReadableStream<SizedFrame, Buffer>;
+
+/** What a stream needs from its service. @internal */
+export interface StreamHost {
+  readonly limits: ResolvedLimits;
+  readonly budget: Budget;
+  readonly logger: Logger;
+  /** The authorize hook's verdict: synchronous when it answered so, else a promise that never rejects. */
+  ask(call: { metadata: Metadata; getPeer(): string }, namespace: string, id: string): boolean | Promise<boolean>;
+  denied(namespace: string, id: string): CallStatus;
+  resolveTarget(namespace: string, id: string): WritableDataSource | CallStatus;
+  /** Writes `data` in `ds`'s turn unless the call died meanwhile; reports through `done`. */
+  write(
+    ds: WritableDataSource,
+    data: Map<WriteKey, JsonValue>,
+    call: StreamCall,
+    namespace: string,
+    id: string,
+    done: (status: CallStatus | null) => void,
+  ): void;
+}
+
+const MiB = 1024 * 1024;
+
+function bytes(n: number): string {
+  return n >= MiB && n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
+}
+
+/** The status a refusal by `limit` is answered with. @internal */
+export function limitStatus(limit: LimitName, limits: ResolvedLimits): CallStatus {
+  const exhausted = (details: string) => new CallStatus(Status.RESOURCE_EXHAUSTED, details);
+  switch (limit) {
+    case "maxStreamEntries":
+      return exhausted(`stream has more than ${limits.maxStreamEntries} entries, the limit (maxStreamEntries)`);
+    case "maxStreamBytes":
+      return exhausted(`stream holds more than ${bytes(limits.maxStreamBytes)}, the limit (maxStreamBytes)`);
+    case "maxServerBufferedBytes":
+      return exhausted(
+        `the server holds ${bytes(limits.maxServerBufferedBytes)} of unfinished streams, its limit (maxServerBufferedBytes); try again later`,
+      );
+    case "maxConcurrentStreams":
+      return exhausted(
+        `the server has ${limits.maxConcurrentStreams} streams open, its limit (maxConcurrentStreams); try again later`,
+      );
+    case "maxStreamsPerConnection":
+      return exhausted(
+        `this connection has ${limits.maxStreamsPerConnection} streams open, the limit (maxStreamsPerConnection); try again later`,
+      );
+    case "streamIdleTimeoutMs":
+      return new CallStatus(
+        Status.DEADLINE_EXCEEDED,
+        `no message for ${limits.streamIdleTimeoutMs} ms, the limit (streamIdleTimeoutMs); nothing of the stream was written`,
+      );
+  }
+}
+
+/**
+ * One `WriteStream` call. Nothing reaches the data source unless the client
+ * half-closed, every entry was good, and the call was still alive after a
+ * round trip with the client (see liveness.ts).
+ *
+ * @internal
+ */
+export class StreamWrite {
+  #entries = new Map<WriteKey, JsonValue>();
+  #count = 0;
+  /** Bytes this stream holds in the budget. */
+  #held = 0;
+  #namespace = "";
+  #id = "";
+  #ds: WritableDataSource | undefined;
+  /** Set while the authorize hook is answering. */
+  #authorizing = false;
+  /** The first failure seen; reported once authorization is settled. */
+  #failure: CallStatus | undefined;
+  #ended = false;
+  /** A status was sent, or the call went away. */
+  #finished = false;
+  /** Admitted into the budget, and not yet left it. */
+  #admitted = false;
+  readonly #connection: ConnectionKey;
+  readonly #http2: ServerHttp2Stream | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastMessageAt = Date.now();
+
+  constructor(
+    readonly host: StreamHost,
+    readonly call: StreamCall,
+    readonly callback: sendUnaryData<Buffer>,
+  ) {
+    this.#http2 = http2StreamOf(call);
+    this.#connection = this.#http2?.session ?? call.getPeer();
+  }
+
+  start(): void {
+    const refused = this.host.budget.admit(this.#connection);
+    if (refused !== undefined) {
+      this.#finished = true;
+      this.host.logger.warn("stream refused", "limit", refused, "peer", this.call.getPeer());
+      reply(this.callback, limitStatus(refused, this.host.limits));
+      return;
+    }
+    this.#admitted = true;
+    const call = this.call;
+    call.on("data", (sized: SizedFrame) => this.#onFrame(sized));
+    call.on("end", () => this.#onEnd());
+    call.on("cancelled", () => this.#drop());
+    call.on("error", () => this.#drop());
+    this.#armIdleTimer(this.host.limits.streamIdleTimeoutMs);
+  }
+
+  /** Lets go of everything the stream holds, once, and counts how it ended. */
+  #release(how: StreamEnd): void {
+    this.#entries = new Map();
+    clearTimeout(this.#idleTimer);
+    if (!this.#admitted) return;
+    this.#admitted = false;
+    this.host.budget.give(this.#held);
+    this.#held = 0;
+    this.host.budget.leave(this.#connection, how);
+  }
+
+  #finish(status: CallStatus | null, how: StreamEnd = status === null ? "committed" : "failed"): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#release(how);
+    reply(this.callback, status);
+  }
+
+  #fail(status: CallStatus): void {
+    if (this.#failure !== undefined || this.#finished) return;
+    this.#failure = status;
+    // Nothing of this stream will be written: free it now.
+    this.#entries = new Map();
+    this.host.budget.give(this.#held);
+    this.#held = 0;
+    if (!this.#authorizing) this.#finish(status);
+  }
+
+  /** The client went away (cancel, reset, deadline, lost connection): drop everything. */
+  #drop(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#release("dropped");
+    this.host.logger.debug("stream cancelled; nothing of it is written", "namespace", this.#namespace, "id", this.#id);
+  }
+
+  #armIdleTimer(ms: number): void {
+    if (!Number.isFinite(ms)) return;
+    this.#idleTimer = setTimeout(() => this.#onIdleTimer(), ms);
+    this.#idleTimer.unref();
+  }
+
+  #onIdleTimer(): void {
+    if (this.#finished) return;
+    const limit = this.host.limits.streamIdleTimeoutMs;
+    const idleFor = Date.now() - this.#lastMessageAt;
+    if (idleFor < limit) {
+      this.#armIdleTimer(limit - idleFor);
+      return;
+    }
+    this.host.budget.exceeded("streamIdleTimeoutMs");
+    this.host.logger.warn("stream idle too long; ended", "namespace", this.#namespace, "id", this.#id);
+    // Fail, not drop: the client hears why, and an authorize hook still pending cannot revive it.
+    this.#authorizing = false;
+    this.#fail(limitStatus("streamIdleTimeoutMs", this.host.limits));
+  }
+
+  #onFrame({ frame, size }: SizedFrame): void {
+    if (this.#finished || this.#failure !== undefined) return;
+    this.#lastMessageAt = Date.now();
+    const index = this.#count++;
+    const limits = this.host.limits;
+    if (index >= limits.maxStreamEntries) {
+      this.#fail(limitStatus(this.host.budget.exceeded("maxStreamEntries"), limits));
+      return;
+    }
+    if (!frame.targetKnown) {
+      this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
+      return;
+    }
+    if (index === 0) {
+      this.#namespace = frame.namespace;
+      this.#id = frame.id;
+      this.#authorizeAndResolve();
+      if (this.#finished) return;
+    } else if (frame.namespace !== this.#namespace || frame.id !== this.#id) {
+      this.#fail(
+        new CallStatus(
+          Status.INVALID_ARGUMENT,
+          `entry ${index}: names data source ${target(frame.namespace, frame.id)}, but this stream writes to ${target(this.#namespace, this.#id)}; a stream writes to one data source`,
+        ),
+      );
+      return;
+    }
+    if (frame.code !== Status.OK) {
+      this.#fail(new CallStatus(frame.code, `entry ${index}: ${frame.details}`));
+      return;
+    }
+    const refused = this.host.budget.take(this.#held, size);
+    if (refused !== undefined) {
+      this.#fail(limitStatus(refused, limits));
+      return;
+    }
+    this.#held += size;
+    this.#entries.set(frame.key, frame.value);
+  }
+
+  #authorizeAndResolve(): void {
+    const verdict = this.host.ask(this.call, this.#namespace, this.#id);
+    if (verdict === true) {
+      this.#resolve();
+    } else if (verdict === false) {
+      this.#finish(this.host.denied(this.#namespace, this.#id));
+    } else {
+      this.#authorizing = true;
+      void verdict.then((ok) => {
+        if (!this.#authorizing) return; // the idle timeout ended the stream meanwhile
+        this.#authorizing = false;
+        if (this.#finished) return;
+        if (!ok) return this.#finish(this.host.denied(this.#namespace, this.#id));
+        this.#resolve();
+        if (this.#finished) return;
+        if (this.#failure !== undefined) return this.#finish(this.#failure);
+        if (this.#ended) void this.#commit();
+      });
+    }
+  }
+
+  #resolve(): void {
+    const ds = this.host.resolveTarget(this.#namespace, this.#id);
+    if (ds instanceof CallStatus) this.#finish(ds);
+    else this.#ds = ds;
+  }
+
+  #onEnd(): void {
+    if (this.#finished || this.#failure !== undefined) return;
+    this.#ended = true;
+    if (!this.#authorizing) void this.#commit();
+  }
+
+  async #commit(): Promise<void> {
+    if (this.#finished) return;
+    const ds = this.#ds;
+    if (this.#count === 0 || ds === undefined) {
+      // An empty stream: nothing to write, nothing wrong.
+      this.#finish(null);
+      return;
+    }
+    // The client half-closed; make sure it did not cancel right behind that
+    // (grpc-js sends END_STREAM before RST_STREAM). The idle timer keeps
+    // running: a client that never answers is ended by it.
+    const alive = await settleInFlightFrames(this.#http2);
+    if (this.#finished) return;
+    if (!alive) {
+      this.#drop();
+      return;
+    }
+    clearTimeout(this.#idleTimer);
+    const data = this.#entries;
+    this.#entries = new Map();
+    this.host.write(ds, data, this.call, this.#namespace, this.#id, (status) => this.#finish(status));
+  }
+}
