@@ -3,7 +3,7 @@
  * object around a compiled parser, recording issues, describing values.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { formatPath, type PathSegment } from "../errors.js";
+import { formatMessagePath, type PathSegment } from "../errors.js";
 import {
   FAIL,
   PARSE,
@@ -24,7 +24,7 @@ export function newContext(max: number): ParseContext {
 }
 
 export function makeIssue(path: readonly PathSegment[], reason: string): Issue {
-  const where = formatPath(path);
+  const where = formatMessagePath(path);
   return Object.freeze({
     path: Object.freeze([...path]),
     reason,

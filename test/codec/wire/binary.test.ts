@@ -193,7 +193,7 @@ describe("policies", () => {
     expect(fromValueBinary(toValueBinary(nest(64)))).toEqual(nest(64));
     const deep = toValueBinary(nest(65), { maxDepth: 65 });
     const err = expectCodecError(() => fromValueBinary(deep), new Array(64).fill(0), /nests deeper than maxDepth 64/);
-    expect(err.message).toBe(`${"[0]".repeat(64)}: value nests deeper than maxDepth 64`);
+    expect(err.message).toBe("[0][0][0]…[0][0][0] (depth 64): value nests deeper than maxDepth 64");
     expectCodecError(() => toValueBinary(nest(65)), new Array(64).fill(0), /nests deeper than maxDepth 64/);
     expect(fromValueBinary(deep, { maxDepth: 65 })).toEqual(nest(65));
     expectCodecError(() => fromValueBinary(toValueBinary({ a: 1 }), { maxDepth: 0 }), [], /maxDepth 0/);
