@@ -58,6 +58,7 @@ describe("paths in error messages", () => {
       ["fromValueJson", () => fromValueJson(deep)],
       ["toValueJson", () => toValueJson(deep)],
       ["fromValue (ts-proto)", () => fromValue(toValue(deep, { maxDepth: 65 }))],
+      ["fromValue (JSON)", () => fromValue(deep)],
       ["fromGoogleValue", () => fromGoogleValue(GoogleValue.fromJavaScript(deep))],
     ];
     for (const [name, run] of checks) {

@@ -65,7 +65,18 @@ export function fromGoogleValue(message: GoogleValueLike, options?: ValueCodecOp
   }
 }
 
-function readGoogle(message: GoogleValueLike, depth: number, options: ResolvedOptions): JsonValue {
+const GETTERS = ["getKindCase", "getNumberValue", "getStringValue", "getBoolValue", "getStructValue", "getListValue"] as const;
+
+/**
+ * @internal Whether `value` looks like a google-protobuf `struct_pb.Value`:
+ * it has the getters this codec reads. Plain JSON never has methods.
+ */
+export function isGoogleValueLike(value: object): value is GoogleValueLike {
+  return GETTERS.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
+}
+
+/** @internal Reads a google-protobuf Value at `depth`; throws Failures with relative paths. */
+export function readGoogle(message: GoogleValueLike, depth: number, options: ResolvedOptions): JsonValue {
   if (typeof message !== "object" || message === null || typeof message.getKindCase !== "function") {
     throw new Failure(`expected a google-protobuf Value, got ${describe(message)}`);
   }

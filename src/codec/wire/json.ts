@@ -82,13 +82,17 @@ export function checkNumber(value: number, options: ResolvedOptions): void {
   }
 }
 
+/** @internal Whether `value` is plain data: its prototype is `Object.prototype` (of any realm) or null. */
+export function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === objectProto || proto === null) return true;
+  // A plain object from another realm has a prototype whose prototype is null.
+  return Object.getPrototypeOf(proto) === null && hasOwn.call(proto, "hasOwnProperty");
+}
+
 /** @internal Rejects objects that are not plain data: class instances, Maps, Dates. */
 export function checkPlainObject(value: object): void {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === objectProto || proto === null) return;
-  // A plain object from another realm has a prototype whose prototype is null.
-  if (Object.getPrototypeOf(proto) === null && hasOwn.call(proto, "hasOwnProperty")) return;
-  throw new Failure(`expected a JSON value, got ${describe(value)}`);
+  if (!isPlainObject(value)) throw new Failure(`expected a JSON value, got ${describe(value)}`);
 }
 
 /** @internal Sets an own data property; `__proto__` too, without touching the prototype. */

@@ -1,3 +1,5 @@
+import { create, fromJson, type JsonValue as EsJsonValue } from "@bufbuild/protobuf";
+import { ValueSchema, type Value as EsValue } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import type { JsonValue } from "type-fest";
 import { describe, expect, expectTypeOf, it } from "vitest";
@@ -10,6 +12,8 @@ import {
   toValue,
   toValueBinary,
   toValueJson,
+  type AnyValueForm,
+  type EsValueLike,
   type GoogleValueLike,
   type TsProtoValue,
 } from "tracee-ds/codec";
@@ -71,7 +75,7 @@ describe("ts-proto form: fromValue / toValue", () => {
   });
 
   it("rejects no kind, several kinds, non-finite numbers, nested undefined, and too deep", () => {
-    expectCodecError(() => fromValue({}), [], /^value has no kind set$/);
+    expectCodecError(() => fromValue({}), [], /^value has no kind set \(.*fromValueJson\)$/);
     expectCodecError(() => fromValue({ numberValue: 1, stringValue: "a" }), [], /more than one kind set \(numberValue, stringValue\)/);
     expectCodecError(() => fromValue({ numberValue: NaN }), [], /not finite/);
     expectCodecError(() => fromValue({ structValue: { a: [1, Infinity] } }), ["a", 1], /not finite/);
@@ -185,5 +189,92 @@ describe("protobuf JSON form: fromValueJson / toValueJson", () => {
     expectSafeProtoKeys(toValueJson(protoKeyJson()));
     const deep = JSON.parse(`${"[".repeat(65)}${"]".repeat(65)}`) as JsonValue;
     expectCodecError(() => fromValueJson(deep), new Array(64).fill(0), /maxDepth 64/);
+  });
+});
+
+/** Whether fromValue reads `x` as a message rather than as JSON: an object shaped like a ts-proto or protobuf-es Value. */
+const KIND_PROPERTIES = ["nullValue", "numberValue", "stringValue", "boolValue", "structValue", "listValue"];
+function messageShaped(x: JsonValue): boolean {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const keys = Object.keys(x);
+  return keys.length === 0 || keys.some((k) => KIND_PROPERTIES.includes(k) || k === "kind");
+}
+
+describe("fromValue reads every form", () => {
+  it("reads the same JSON value from ts-proto, google-protobuf, protobuf-es, bytes and plain JSON", () => {
+    fc.assert(
+      fc.property(jsonValue(), (x) => {
+        fc.pre(!hasProtoKey(x)); // google-protobuf and protobuf-es drop or refuse it
+        expect(fromValue(toValue(x))).toStrictEqual(x);
+        expect(fromValue(GoogleValue.fromJavaScript(x))).toStrictEqual(x);
+        expect(fromValue(fromJson(ValueSchema, x as EsJsonValue))).toStrictEqual(x);
+        if (!messageShaped(x)) {
+          expect(fromValue(x)).toStrictEqual(x);
+          expect(fromValue(x)).toStrictEqual(fromValueJson(x));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("reads a google-protobuf instance, found by its getters (the codec never loads google-protobuf)", () => {
+    expect(fromValue(GoogleValue.fromJavaScript({ threshold: 10 }))).toEqual({ threshold: 10 });
+    expect(fromValue(toGoogleValue([1, "a", null], GoogleValue))).toEqual([1, "a", null]);
+    expectCodecError(() => fromValue(new GoogleValue()), [], /^value has no kind set$/);
+    expectCodecError(() => fromValue(GoogleValue.fromJavaScript([[[]]]), { maxDepth: 2 }), [0, 0], /maxDepth 2/);
+  });
+
+  it("reads a protobuf-es message, with or without $typeName, and checks it", () => {
+    expect(fromValue(create(ValueSchema, { kind: { case: "boolValue", value: true } }))).toBe(true);
+    expect(fromValue({ kind: { case: "numberValue", value: 10 } })).toBe(10);
+    expect(fromValue(fromJson(ValueSchema, { a: [1, "x", null, { b: false }] }))).toEqual({ a: [1, "x", null, { b: false }] });
+    expectCodecError(() => fromValue(create(ValueSchema)), [], /^value has no kind set$/);
+    const nan = fromJson(ValueSchema, { a: [1, 2] });
+    const list = nan.kind.case === "structValue" ? nan.kind.value.fields["a"] : undefined;
+    if (list?.kind.case !== "listValue") throw new Error("unexpected protobuf-es shape");
+    list.kind.value.values[1] = create(ValueSchema, { kind: { case: "numberValue", value: NaN } });
+    expectCodecError(() => fromValue(nan), ["a", 1], /not finite/);
+    expectCodecError(() => fromValue(fromJson(ValueSchema, [[[]]]), { maxDepth: 2 }), [0, 0], /maxDepth 2/);
+    expectCodecError(
+      () => fromValue({ kind: { case: "stringValue", value: 5 } } as unknown as AnyValueForm),
+      [],
+      /stringValue is 5, expected a string/,
+    );
+  });
+
+  it("reads plain JSON: scalars, lists and objects without kind properties", () => {
+    expect(fromValue(10)).toBe(10);
+    expect(fromValue("ten")).toBe("ten");
+    expect(fromValue(null)).toBeNull();
+    expect(fromValue([1, { numberValue: 2 }])).toEqual([1, { numberValue: 2 }]); // nested objects are data
+    expect(fromValue({ threshold: 10 })).toEqual({ threshold: 10 });
+    // Shaped almost like protobuf-es, but with more: JSON.
+    expect(fromValue({ kind: "file" })).toEqual({ kind: "file" });
+    expect(fromValue({ kind: { case: "numberValue", value: 1 }, size: 2 })).toEqual({
+      kind: { case: "numberValue", value: 1 },
+      size: 2,
+    });
+    expect(fromValue({ kind: { case: "other", value: 1 } })).toEqual({ kind: { case: "other", value: 1 } });
+    expectCodecError(() => fromValue({ a: [1, NaN] }), ["a", 1], /not finite/);
+    expectCodecError(() => fromValue(undefined as unknown as AnyValueForm), [], /no kind set/);
+  });
+
+  it("refuses ambiguous shapes, naming fromValueJson, and objects that are neither", () => {
+    expectCodecError(() => fromValue({}), [], /fromValueJson/);
+    expectCodecError(
+      () => fromValue({ numberValue: 1, note: "x" } as AnyValueForm),
+      [],
+      /mixes Value kind properties \(numberValue\) with other keys \(note\).*fromValueJson/,
+    );
+    expect(fromValueJson({ numberValue: 1, note: "x" })).toEqual({ numberValue: 1, note: "x" });
+    expectCodecError(() => fromValue(new Date(0) as unknown as AnyValueForm), [], /expected a google.protobuf.Value message or a JSON value, got Date/);
+  });
+
+  it("takes each library's Value type", () => {
+    expectTypeOf<EsValue>().toMatchTypeOf<EsValueLike>();
+    expectTypeOf<EsValue>().toMatchTypeOf<AnyValueForm>();
+    expectTypeOf<InstanceType<typeof GoogleValue>>().toMatchTypeOf<AnyValueForm>();
+    expectTypeOf<TsProtoGenValue>().toMatchTypeOf<AnyValueForm>();
+    expectTypeOf<JsonValue>().toMatchTypeOf<AnyValueForm>();
   });
 });
