@@ -50,6 +50,12 @@ function failed(code: Status, details: string, id = "", namespace = "", targetKn
   return new RequestFrame(id, namespace, null, null, code, details, targetKnown);
 }
 
+/** Why a request with an empty `id` or `namespace` names no data source. */
+function noTarget(id: string, namespace: string): string {
+  const empty = id === "" && namespace === "" ? "id and namespace are empty" : id === "" ? "id is empty" : "namespace is empty";
+  return `request names no data source: ${empty}`;
+}
+
 class Malformed extends Error {}
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -218,6 +224,11 @@ const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
  * with an error status, because grpc-js turns a throwing deserializer into
  * INTERNAL.
  *
+ * A request whose `id` or `namespace` is empty (proto3 leaves them out, so an
+ * empty `Write` carries neither) names no data source: it is
+ * INVALID_ARGUMENT with `targetKnown` false, saying which is empty, rather
+ * than a lookup that fails with NOT_FOUND.
+ *
  * @internal
  */
 export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFrame {
@@ -301,6 +312,7 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
     if (err instanceof Malformed) return failed(Status.INVALID_ARGUMENT, `malformed request: ${err.message}`);
     throw err;
   }
+  if (id === "" || namespace === "") return failed(Status.INVALID_ARGUMENT, noTarget(id, namespace), id, namespace);
   if (keyStart < 0) return failed(Status.INVALID_ARGUMENT, "key is missing", id, namespace, true);
   if (valueStart < 0) return failed(Status.INVALID_ARGUMENT, "value is missing", id, namespace, true);
   let key: WriteKey;

@@ -2,6 +2,7 @@
  * The request encoder and decoder (internal), property-tested: the encoder's
  * bytes are google-protobuf's for any request, and the decoder reads them back.
  */
+import { status as Status } from "@grpc/grpc-js";
 import fc from "fast-check";
 import * as structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import type { JsonValue } from "type-fest";
@@ -42,7 +43,7 @@ describe("RequestEncoder", () => {
   it("writes google-protobuf's bytes for any scalar key and JSON value", () => {
     const encoder = new RequestEncoder(64);
     fc.assert(
-      fc.property(fc.string(), fc.string(), scalar, json, (namespace, id, key, value) => {
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), scalar, json, (namespace, id, key, value) => {
         fc.pre(wellFormed(namespace) && wellFormed(id) && wellFormed(JSON.stringify([key, value])));
         fc.pre(!hasProtoKey(value)); // google-protobuf drops a __proto__ key
         const bytes = encoder.encode(namespace, id, key as string, value);
@@ -98,6 +99,32 @@ describe("decodeRequest", () => {
       const frame = decodeRequest(concat(target, ld(3, bad), ld(4, Uint8Array.of(0x08, 0))), limits);
       expect(frame.details).toMatch(/^key: /);
     }
+  });
+
+  it("refuses a request that names no data source, with INVALID_ARGUMENT naming what is empty", () => {
+    const key = ld(3, Uint8Array.of(0x08, 0));
+    const value = ld(4, Uint8Array.of(0x08, 0));
+    const cases: Array<[Uint8Array, string]> = [
+      [new Uint8Array(0), "request names no data source: id and namespace are empty"], // an empty Write
+      [concat(key, value), "request names no data source: id and namespace are empty"],
+      [concat(ld(2, "n"), key, value), "request names no data source: id is empty"],
+      [concat(ld(1, "i"), key, value), "request names no data source: namespace is empty"],
+      [concat(ld(1, ""), ld(2, "n"), key, value), "request names no data source: id is empty"], // written empty
+      [concat(ld(1, "i")), "request names no data source: namespace is empty"], // before key and value
+    ];
+    for (const [bytes, details] of cases) {
+      const frame = decodeRequest(bytes, limits);
+      expect({ code: frame.code, details: frame.details, targetKnown: frame.targetKnown }).toEqual({
+        code: Status.INVALID_ARGUMENT,
+        details,
+        targetKnown: false,
+      });
+    }
+    // The same request with both named goes on to its key and value.
+    const named = decodeRequest(concat(target, key, value), limits);
+    expect([named.code, named.targetKnown]).toEqual([Status.OK, true]);
+    const noKey = decodeRequest(target, limits);
+    expect([noKey.details, noKey.targetKnown]).toEqual(["key is missing", true]);
   });
 
   it("reuses the namespace and id strings of the previous request, and still reads new ones", () => {
