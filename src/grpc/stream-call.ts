@@ -49,6 +49,8 @@ export interface StreamHost {
 
 const MiB = 1024 * 1024;
 
+const WENT_AWAY: ReadonlySet<Status> = new Set([Status.CANCELLED, Status.DEADLINE_EXCEEDED]);
+
 function bytes(n: number): string {
   return n >= MiB && n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
 }
@@ -286,6 +288,9 @@ export class StreamWrite {
     clearTimeout(this.#idleTimer);
     const data = this.#entries;
     this.#entries = new Map();
-    this.host.write(ds, data, this.call, this.#namespace, this.#id, (status) => this.#finish(status));
+    this.host.write(ds, data, this.call, this.#namespace, this.#id, (status) =>
+      // A write skipped because the call was cancelled or out of time meanwhile: the client went away.
+      this.#finish(status, status === null ? "committed" : WENT_AWAY.has(status.code) ? "dropped" : "failed"),
+    );
   }
 }

@@ -327,7 +327,7 @@ export function varint(n: number): number[] {
 /** A length-delimited field. */
 export function ld(field: number, payload: Uint8Array | string): Uint8Array {
   const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
-  return Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.length), ...bytes]);
+  return concat(Uint8Array.from([...varint((field << 3) | 2), ...varint(bytes.length)]), bytes);
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
