@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import type { JsonValue } from "type-fest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DataSourceRegistry, ErrFailedToUnmarshal, type WriteData, type WriteKey } from "tracee-ds";
 import { type DataSourceServer, serveDataSources } from "tracee-ds/grpc";
-import { ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { opensslMissing, selfSigned } from "../support/tls.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -94,6 +95,61 @@ afterEach(async () => {
 
 const target = (address: string) => ["--address", address, "--namespace", "cli", "--id", "recorder"];
 
+/**
+ * The `failed` line for `address`, checked for what a user should not see:
+ * the transport's internal diagnostics, or a label with nothing after it.
+ */
+function failedLine(stderr: string, address: string): string {
+  const line = stderr.split("\n").find((l) => l.startsWith(`failed  ${address}  `));
+  expect(line, stderr).toBeDefined();
+  expect(line).not.toMatch(/name resolution|LB pick|remote_addr|metadata filters|resolution note/i);
+  expect(line).not.toMatch(/[:,]\s*$/);
+  return line!;
+}
+
+/** A gRPC server whose Write never answers: a call to it can only end at its deadline. */
+async function silentServer(): Promise<string> {
+  const server = new Server();
+  const bytes = (b: Buffer) => b;
+  server.addService(
+    {
+      Write: {
+        path: "/tracee.v1beta1.DataSourceService/Write",
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: bytes,
+        requestDeserialize: bytes,
+        responseSerialize: bytes,
+        responseDeserialize: bytes,
+      },
+    },
+    { Write: () => {} },
+  );
+  const port = await new Promise<number>((ok, fail) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? fail(err) : ok(p))),
+  );
+  silent.push(server);
+  return `127.0.0.1:${port}`;
+}
+let silent: Server[] = [];
+
+/** A TCP listener that accepts connections and never speaks HTTP/2. */
+async function mute(): Promise<string> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  mutes.push({ server, sockets });
+  return `127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+let mutes: { server: NetServer; sockets: Socket[] }[] = [];
+afterEach(async () => {
+  for (const s of silent) s.forceShutdown();
+  silent = [];
+  for (const m of mutes) for (const socket of m.sockets) socket.destroy();
+  await Promise.all(mutes.map((m) => new Promise((ok) => m.server.close(ok))));
+  mutes = [];
+});
+
 describe("tracee-ds write", () => {
   it("writes a JSON value and exits 0", async () => {
     recorder = new Recorder();
@@ -136,7 +192,25 @@ describe("tracee-ds write", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`ok      ${up.address}`);
     expect(r.stderr).toContain(`failed  ${down}  UNAVAILABLE`);
+    failedLine(r.stderr, down);
     expect(recorder.all()).toEqual([["k", "v"]]);
+  });
+
+  it("reports a passed deadline as DEADLINE_EXCEEDED, without the transport's internals", async () => {
+    const silentAddress = await silentServer();
+    const muteAddress = await mute();
+    const write = ["--namespace", "cli", "--id", "recorder", "--key", "k", "--value", "1"];
+    // A deadline that passes before the connection is up, while it is being
+    // set up, and while the server holds the call.
+    for (const [address, deadline] of [
+      ["127.0.0.1:1", "1ms"],
+      [muteAddress, "300ms"],
+      [silentAddress, "300ms"],
+    ] as const) {
+      const r = await runCli(["write", "--address", address, ...write, "--deadline", deadline]);
+      expect(r.code).toBe(1);
+      expect(failedLine(r.stderr, address)).toMatch(/ {2}DEADLINE_EXCEEDED: /);
+    }
   });
 
   it("writes the same value to two live endpoints and exits 0", async () => {
