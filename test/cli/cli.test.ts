@@ -285,6 +285,20 @@ describe("tracee-ds write-stream", () => {
     expect(recorder.writes).toEqual([]);
   });
 
+  it.each([
+    ["empty", ""],
+    ["blank lines only", "\n  \n\n"],
+  ])("sends nothing for input with no entries (%s), says so, and exits 0", async (_, input) => {
+    recorder = new Recorder();
+    const server = await startServer();
+    const down = `unix://${join(dir, "nobody-listens-empty.sock")}`;
+    const r = await runCli(["write-stream", ...target(server.address), "--address", down], { input });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(""); // no "ok" line claims a write
+    expect(r.stderr.trim()).toBe("nothing sent: the input had no entries");
+    expect(recorder.writes).toEqual([]);
+  });
+
   it("exits 1 when the data source refuses the stream, and nothing is written", async () => {
     recorder = new Recorder();
     const server = await startServer();

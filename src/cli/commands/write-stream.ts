@@ -2,12 +2,15 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { UsageError } from "../errors.js";
+import { EXIT_OK, UsageError } from "../errors.js";
 import { fanOut } from "../fanout.js";
-import type { CliIo } from "../io.js";
+import { type CliIo, println } from "../io.js";
 import { parseNdjson, type StreamEntry } from "../ndjson.js";
 import { clientCredentials } from "../tls.js";
 import { CLIENT_OPTIONS, clientFlags } from "./shared.js";
+
+/** What write-stream says, on stderr, when the input holds no entries. */
+const NOTHING_SENT = "nothing sent: the input had no entries";
 
 export const WRITE_STREAM_HELP = `Usage: tracee-ds write-stream --namespace NS --id ID [--file F.ndjson | -] [options]
 
@@ -30,7 +33,10 @@ Options:
   -h, --help         show this help
 
 A progress line (entries sent, rate) is shown when standard error is a terminal.
-Exit status: 0 all endpoints accepted, 1 an endpoint refused or was unreachable, 2 usage error.
+Input with no entries (empty, or only blank lines) contacts no endpoint: it
+prints "${NOTHING_SENT}" and exits 0.
+Exit status: 0 all endpoints accepted (or nothing to send), 1 an endpoint
+refused or was unreachable, 2 usage error.
 
 Example:
   tracee-ds write-stream --namespace iocs --id sha256 --file iocs.ndjson`;
@@ -98,6 +104,12 @@ export async function writeStreamCommand(args: string[], io: CliIo): Promise<num
     }
   }
   const entries = parseNdjson(text, file === "-" ? "stdin" : file);
+  if (entries.length === 0) {
+    // Not an error (an empty batch is a normal outcome in scripts), but no
+    // endpoint was contacted, so no "ok" line claims a write.
+    println(io.stderr, NOTHING_SENT);
+    return EXIT_OK;
+  }
 
   const meter = progress(io, entries.length * addresses.length);
   const code = await fanOut(io, addresses, { credentials, deadlineMs }, async (client) => {
