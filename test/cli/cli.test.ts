@@ -3,7 +3,7 @@
  * servers. `npm test` builds dist/ before this runs.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -388,6 +388,72 @@ describe("tracee-ds serve", () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain("SIGTERM: stopping");
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it("serves a TypeScript module with a local install, the way its help and docs/cli.md say", async () => {
+    const help = (await runCli(["serve", "--help"])).stdout;
+    const command = /node --import tsx \S+ serve\b/.exec(help)?.[0];
+    expect(command, help).toBeDefined();
+    expect(readFileSync(join(root, "docs/cli.md"), "utf8")).toContain(`${command} `);
+
+    // A project with tracee-ds and tsx installed (linked to this checkout's).
+    const project = join(dir, "ts-project");
+    mkdirSync(join(project, "node_modules"), { recursive: true });
+    writeFileSync(join(project, "package.json"), '{ "name": "ts-project", "private": true, "type": "module" }');
+    symlinkSync(root, join(project, "node_modules/tracee-ds"), "dir");
+    symlinkSync(join(root, "node_modules/tsx"), join(project, "node_modules/tsx"), "dir");
+    writeFileSync(
+      join(project, "datasources.ts"),
+      `import { defineWritableDataSource, t } from "tracee-ds";
+       const start: number = 5;
+       export const dataSources = [
+         defineWritableDataSource({
+           namespace: "my_namespace", id: "threshold_datasource",
+           key: t.literal("threshold"), value: t.int({ min: 1 }), data: [["threshold", start]],
+         }),
+       ];`,
+    );
+    const socket = join(dir, "ts-serve.sock");
+    const [, ...nodeArgs] = command!.split(" "); // run by this test's node
+    const child = spawn(process.execPath, [...nodeArgs, "--address", `unix://${socket}`, "--module", "./datasources.ts"], {
+      cwd: project,
+      stdio: "pipe",
+    });
+    try {
+      let stdout = "";
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("close", r));
+      await new Promise<void>((ready, fail) => {
+        child.stdout.on("data", (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes("threshold_datasource")) ready();
+        });
+        child.on("close", () => fail(new Error(`serve exited early: ${stderr}`)));
+      });
+      expect(stdout).toContain("my_namespace/threshold_datasource v1 (writable)");
+      const args = ["--address", `unix://${socket}`, "--namespace", "my_namespace", "--id", "threshold_datasource", "--key", "threshold"];
+      expect((await runCli(["write", ...args, "--value", "7"])).code).toBe(0);
+      const refused = await runCli(["write", ...args, "--value", "5.5"]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("threshold: expected an integer, got 5.5");
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(stderr).toContain("SIGTERM: stopping");
+      expect(existsSync(socket)).toBe(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  // Node 22.6+ can strip types itself; older Node needs tsx.
+  const nodeLoadsTypeScript = Boolean((process.features as { typescript?: unknown }).typescript);
+  it.skipIf(nodeLoadsTypeScript)("points to tsx when a TypeScript module cannot be loaded without it", async () => {
+    const modulePath = join(dir, "plain-node.ts");
+    writeFileSync(modulePath, "export const dataSources: unknown[] = [];");
+    const r = await runCli(["serve", "--address", "127.0.0.1:0", "--module", modulePath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("for TypeScript, run through tsx: node --import tsx node_modules/tracee-ds/dist/cli.js serve");
   });
 
   it("refuses a module without data sources with exit 2", async () => {

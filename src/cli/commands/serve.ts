@@ -10,6 +10,15 @@ import { type CliIo, println } from "../io.js";
 import { serverCredentials, TLS_OPTIONS } from "../tls.js";
 import { checkAddress, required } from "./shared.js";
 
+/**
+ * How to serve a TypeScript module with a local install: Node runs the
+ * installed command with tsx's loader registered, so the module is imported
+ * through it. One process, so SIGINT and SIGTERM reach the server (`npx tsx`
+ * puts two launchers in between; a SIGTERM sent to npx leaves the server
+ * running).
+ */
+const TSX_SERVE = "node --import tsx node_modules/tracee-ds/dist/cli.js serve";
+
 export const SERVE_HELP = `Usage: tracee-ds serve --address ADDR --module ./datasources.js [options]
 
 Hosts the data sources a module exports over Tracee's DataSourceService, for
@@ -20,8 +29,7 @@ file is removed.
 
 Options:
   --address ADDR     unix:///path or host:port; port 0 picks a free port (required)
-  --module FILE      the module to load, ESM or CJS JavaScript (required; for
-                     TypeScript, run through tsx: npx tsx $(which tracee-ds) serve …)
+  --module FILE      the module to load, ESM or CJS JavaScript (required)
   --grace D          how long in-flight calls may finish on stop (default 5s)
   --cert FILE        serve TLS with this certificate (with --tls-key)
   --tls-key FILE     the certificate's private key (with --cert)
@@ -29,6 +37,10 @@ Options:
   -h, --help         show this help
 
 Prints "listening on ADDR" once the server accepts calls.
+
+A TypeScript module needs tsx (npm install --save-dev tsx) and Node 20.6 or
+newer; with tracee-ds installed in the project, run:
+  ${TSX_SERVE} --address unix:///tmp/ds.sock --module ./datasources.ts
 
 Example:
   tracee-ds serve --address unix:///tmp/ds.sock --module ./datasources.js`;
@@ -38,7 +50,11 @@ async function loadDataSources(path: string): Promise<DataSource[]> {
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new UsageError(`--module: cannot load ${path}: ${(err as Error).message}`);
+    const hint =
+      (err as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?ts$/.test(path)
+        ? `; for TypeScript, run through tsx: ${TSX_SERVE} …`
+        : "";
+    throw new UsageError(`--module: cannot load ${path}: ${(err as Error).message}${hint}`);
   }
   let exported: unknown = mod["dataSources"] ?? mod["default"];
   // a CJS module's exports arrive as the default export
