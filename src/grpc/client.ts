@@ -1,21 +1,16 @@
-import {
-  type CallOptions,
-  type ChannelCredentials,
-  type ChannelOptions,
-  Client,
-  type ClientWritableStream,
-  credentials as grpcCredentials,
-  Metadata,
-  type ServiceError,
-  status as Status,
-} from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials, Metadata, status as Status } from "@grpc/grpc-js";
 import type { JsonValue } from "type-fest";
 import type { WriteKey } from "../detect/data-source.js";
-import { formatAddress, parseAddress, TRACEE_DEFAULT_ADDRESS } from "./address.js";
-import { DataSourceClientError, fromServiceError } from "./errors.js";
+import { TRACEE_DEFAULT_ADDRESS } from "./address.js";
+import { DataSourceClientError } from "./errors.js";
 import { DEFAULT_MAX_DEPTH } from "./limits.js";
 import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
+import type { ClientCall } from "./transport/call.js";
+import { Channel, ChannelError } from "./transport/channel.js";
+import { dialTarget } from "./transport/dial.js";
+import { FrameChunker, frameMessage } from "./transport/framing.js";
+import type { CallStatus } from "./transport/status.js";
 
 /** One write: which data source, and the key and value to write into it. */
 export interface WriteRequest {
@@ -46,7 +41,12 @@ export interface DataSourceClientOptions {
    * value fails locally with `INVALID_ARGUMENT`.
    */
   readonly maxDepth?: number;
-  /** Extra grpc-js channel options (`grpc.ssl_target_name_override`, keepalive, …). */
+  /**
+   * grpc-js channel options that shape the connection's TLS, such as
+   * `grpc.ssl_target_name_override` (the name the server's certificate must
+   * carry). The client carries its calls over `node:http2` itself, so options
+   * of grpc-js's own channel (keepalive, retries, load balancing) do not apply.
+   */
   readonly channelOptions?: ChannelOptions;
 }
 
@@ -87,26 +87,8 @@ export interface DataSourceWriter {
   writeStream(entries: Entries<readonly [WriteKey, JsonValue]>, options?: WriteOptions): Promise<void>;
 }
 
-const identity = (b: Buffer): Buffer => b;
 const noop = (): void => {};
 const STOPPED = Symbol("stopped");
-/**
- * A message no protobuf parser accepts (field number 0, wire type 7), sent
- * before cancelling a stream so the server cannot commit it.
- */
-const ABORT_MARKER = Buffer.from([0x07]);
-/** How long an abort waits for the marker to be sent before cancelling anyway. */
-const ABORT_FLUSH_TIMEOUT_MS = 1000;
-/** How much later than our own timer grpc-js's stream deadline is set. */
-const DEADLINE_SLACK_MS = 250;
-
-function target(address: string): string {
-  if (typeof address !== "string" || address === "") {
-    throw new TypeError(`address must be "unix:///path" or "host:port", got ${JSON.stringify(address)}`);
-  }
-  // unix:relative and unix:/abs become unix:///abs; other grpc-js targets pass through.
-  return address.startsWith("unix:") ? formatAddress(parseAddress(address)) : address;
-}
 
 function aborted(signal: AbortSignal): DataSourceClientError {
   return new DataSourceClientError(Status.CANCELLED, "the call was aborted by its AbortSignal", {
@@ -122,6 +104,24 @@ function encodeFailure(err: unknown, index: number | undefined): DataSourceClien
   });
 }
 
+/** The error for a call that ended with `status`. */
+function statusError(status: CallStatus): DataSourceClientError {
+  const metadata = status.trailers === undefined ? undefined : trailingMetadata(status.trailers);
+  return new DataSourceClientError(status.code, status.details, metadata === undefined ? undefined : { metadata });
+}
+
+function trailingMetadata(trailers: NonNullable<CallStatus["trailers"]>): Metadata {
+  const metadata = Metadata.fromHttp2Headers(trailers);
+  metadata.remove("grpc-status");
+  metadata.remove("grpc-message");
+  return metadata;
+}
+
+function channelFailure(err: unknown): DataSourceClientError {
+  if (err instanceof ChannelError) return new DataSourceClientError(err.code, err.details, { cause: err.cause ?? err });
+  return new DataSourceClientError(Status.UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err });
+}
+
 function isAsyncIterable<T>(source: Entries<T>): source is AsyncIterable<T> {
   return typeof (source as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === "function";
 }
@@ -131,7 +131,9 @@ function isAsyncIterable<T>(source: Entries<T>): source is AsyncIterable<T> {
  * writable data sources, of Tracee itself or of {@link serveDataSources}.
  *
  * Keys and values go on the wire as `google.protobuf.Value`, byte for byte
- * what Tracee's Go client sends. Every failure rejects with a
+ * what Tracee's Go client sends. Calls travel over one HTTP/2 connection per
+ * client (reconnected when the server restarts), with the messages of a
+ * stream gathered into large writes. Every failure rejects with a
  * {@link DataSourceClientError} carrying the gRPC status. The constructor
  * throws `TypeError` for an unusable address; connecting happens lazily.
  *
@@ -146,25 +148,26 @@ function isAsyncIterable<T>(source: Entries<T>): source is AsyncIterable<T> {
 export class DataSourceClient {
   /** The address this client dials (unix addresses in `unix:///abs` form). */
   readonly address: string;
-  readonly #client: Client;
+  readonly #channel: Channel;
   readonly #deadlineMs: number | undefined;
   readonly #metadata: Metadata | undefined;
   readonly #encoder: RequestEncoder;
 
   /**
-   * @param address - `unix:///path`, `host:port`, or any grpc-js target;
-   *   defaults to Tracee's `unix:///var/run/tracee.sock`.
+   * @param address - `unix:///path` or `host:port` (also grpc-js's
+   *   `dns:///host:port`); defaults to Tracee's `unix:///var/run/tracee.sock`.
    */
   constructor(address: string = TRACEE_DEFAULT_ADDRESS, options: DataSourceClientOptions = {}) {
-    this.address = target(address);
+    const target = dialTarget(address);
+    this.address = target.text;
     if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
       throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
     }
     this.#deadlineMs = options.deadlineMs;
     this.#encoder = new RequestEncoder(options.maxDepth ?? DEFAULT_MAX_DEPTH);
     this.#metadata = options.metadata;
-    this.#client = new Client(
-      this.address,
+    this.#channel = new Channel(
+      target,
       options.credentials ?? grpcCredentials.createInsecure(),
       options.channelOptions ?? {},
     );
@@ -204,10 +207,11 @@ export class DataSourceClient {
    * index) so nothing is written. If `entries` itself throws, the stream is
    * cancelled and that error is rethrown as is.
    *
-   * A cancel (`signal`) or deadline before all entries were sent writes
-   * nothing. Once the last entry is sent, the outcome of a cancel or deadline
-   * is unknown (it may have been written), though the promise rejects with
-   * `CANCELLED` or `DEADLINE_EXCEEDED`.
+   * A stream that fails on this side (a bad entry, a cancel, a deadline, the
+   * entries throwing, `close()`) is reset, never completed: no server, Tracee
+   * included, writes any of it. Once the last entry is sent, the outcome of a
+   * cancel or deadline is unknown (it may have been written), though the
+   * promise rejects with `CANCELLED` or `DEADLINE_EXCEEDED`.
    */
   writeStream(entries: Entries<WriteRequest>, options?: WriteOptions): Promise<void> {
     const encoder = this.#encoder;
@@ -237,174 +241,166 @@ export class DataSourceClient {
   }
 
   /**
-   * Waits until the channel is connected, or rejects with `UNAVAILABLE` after
-   * `timeoutMs` (default 5000).
+   * Waits until the client is connected, trying again as the server may be
+   * starting, or rejects with `UNAVAILABLE` after `timeoutMs` (default 5000).
    */
-  waitForReady(timeoutMs = 5000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#client.waitForReady(Date.now() + timeoutMs, (err) => {
-        if (err) {
-          reject(new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${err.message}`));
-        } else resolve();
-      });
-    });
-  }
-
-  /** Closes the channel. Calls in flight are cancelled. */
-  close(): void {
-    this.#client.close();
-  }
-
-  #callOptions(options: WriteOptions | undefined): { metadata: Metadata; callOptions: CallOptions } {
-    const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
-    const callOptions: CallOptions = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
-    let metadata: Metadata;
-    if (this.#metadata === undefined) metadata = options?.metadata ?? new Metadata();
-    else {
-      metadata = this.#metadata.clone();
-      if (options?.metadata !== undefined) metadata.merge(options.metadata);
+  async waitForReady(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 50;
+    for (;;) {
+      try {
+        await this.#channel.connect();
+        return;
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (left <= 0 || (err instanceof ChannelError && err.code === Status.CANCELLED)) {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause: err });
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+        delay = Math.min(delay * 2, 1000);
+      }
     }
-    return { metadata, callOptions };
   }
 
-  #unary(bytes: Buffer, options: WriteOptions | undefined): Promise<void> {
+  /**
+   * Closes the connection. Calls in flight reject with `CANCELLED` (streams
+   * not yet complete are reset, so none of them is written); later calls
+   * reject with `CANCELLED` too.
+   */
+  close(): void {
+    this.#channel.close();
+  }
+
+  #deadline(options: WriteOptions | undefined): number | undefined {
+    const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
+    return deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
+  }
+
+  #metadataFor(options: WriteOptions | undefined): Metadata {
+    if (this.#metadata === undefined) return options?.metadata ?? new Metadata();
+    const metadata = this.#metadata.clone();
+    if (options?.metadata !== undefined) metadata.merge(options.metadata);
+    return metadata;
+  }
+
+  /**
+   * Starts a call, or rejects with the reason it could not start: no server,
+   * the deadline passing while connecting, the signal aborting meanwhile.
+   */
+  async #start(path: string, deadline: number | undefined, options: WriteOptions | undefined): Promise<ClientCall> {
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(aborted(signal));
-    const { metadata, callOptions } = this.#callOptions(options);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => call.cancel();
-      const call = this.#client.makeUnaryRequest(
-        WRITE_PATH,
-        identity,
-        identity,
-        bytes,
-        metadata,
-        callOptions,
-        (err: ServiceError | null) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (err === null) resolve();
-          else reject(signal?.aborted ? aborted(signal) : fromServiceError(err));
-        },
-      );
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    const starting = this.#channel.start({ path, metadata: this.#metadataFor(options), deadline });
+    let giveUp: ((err: DataSourceClientError) => void) | undefined;
+    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+    const onAbort = () => giveUp?.(aborted(signal as AbortSignal));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () => giveUp?.(new DataSourceClientError(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
+            Math.max(0, deadline - Date.now()),
+          );
+    try {
+      return await Promise.race([starting.catch((err: unknown) => Promise.reject(channelFailure(err))), gaveUp]);
+    } catch (err) {
+      // A call that starts after we gave up on it is reset at once.
+      void starting.then((late) => late.cancel({ code: Status.CANCELLED, details: "abandoned" }), noop);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #unary(bytes: Buffer, options: WriteOptions | undefined): Promise<void> {
+    const signal = options?.signal;
+    if (signal?.aborted) throw aborted(signal);
+    const call = await this.#start(WRITE_PATH, this.#deadline(options), options);
+    const onAbort = () => call.cancel({ code: Status.CANCELLED, details: "aborted" });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    call.end(frameMessage(bytes));
+    const status = await call.status;
+    signal?.removeEventListener("abort", onAbort);
+    if (status.code === Status.OK) return;
+    throw signal?.aborted ? aborted(signal) : statusError(status);
   }
 
   async #stream<T>(source: Entries<T>, encode: (entry: T) => Buffer, options: WriteOptions | undefined): Promise<void> {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
-    const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
-    // The stream's deadline is enforced by our own timer, so that a stream
-    // not fully sent is aborted with the marker (see abort below); grpc-js
-    // gets a slightly later one, so the server still learns it.
-    const { metadata } = this.#callOptions(options);
-    const callOptions: CallOptions =
-      deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs + DEADLINE_SLACK_MS };
+    const deadline = this.#deadline(options);
 
-    let call: ClientWritableStream<Buffer> | undefined;
-    let finished = false;
-    let halfClosed = false;
-    let abortError: DataSourceClientError | undefined;
-    let wake: (() => void) | undefined;
+    let call: ClientCall | undefined;
+    /** Why this side gave up on the stream, once it did. */
+    let failure: DataSourceClientError | undefined;
     let markStopped!: (value: typeof STOPPED) => void;
     const stopped = new Promise<typeof STOPPED>((resolve) => (markStopped = resolve));
-    let settle!: (err: DataSourceClientError | null) => void;
-    const result = new Promise<void>((resolve, reject) => {
-      settle = (err) => (err === null ? resolve() : reject(err));
-    });
-    result.catch(noop); // observed by the caller once the entries are sent
+    const chunker = new FrameChunker();
+    let flushScheduled = false;
 
-    const finish = (err: DataSourceClientError | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadlineTimer);
-      signal?.removeEventListener("abort", onAbort);
-      settle(err);
+    /** Gives up on the stream: nothing more is sent, and a started call is reset. */
+    const stop = (error: DataSourceClientError) => {
+      if (failure !== undefined) return;
+      failure = error;
+      chunker.discard();
+      call?.cancel({ code: error.code, details: error.details });
       markStopped(STOPPED);
-      wake?.();
     };
-
-    /** Starts the call, at the first entry: an empty stream sends nothing. */
-    const open = (): ClientWritableStream<Buffer> => {
-      const opened = this.#client.makeClientStreamRequest(
-        WRITE_STREAM_PATH,
-        identity,
-        identity,
-        metadata,
-        callOptions,
-        // OK means the server wrote the stream (it had half-closed): report that.
-        (err: ServiceError | null) => finish(err === null ? null : (abortError ?? fromServiceError(err))),
-      );
-      opened.on("drain", () => wake?.());
-      return opened;
-    };
-
-    /**
-     * Ends the stream without letting the server commit it. grpc-js's cancel
-     * (Node's Http2Stream.close) half-closes the HTTP/2 stream before
-     * resetting it, which a server cannot tell from a finished stream; so
-     * first send a message every protobuf parser rejects, and cancel once it
-     * is on the wire: the server fails the stream on it, or sees the reset.
-     */
-    const abort = (error: DataSourceClientError) => {
-      if (finished || abortError !== undefined) return;
-      abortError = error;
-      markStopped(STOPPED);
-      wake?.();
-      const current = call;
-      if (current === undefined) {
-        finish(error); // nothing was sent
-        return;
-      }
-      if (halfClosed) {
-        // Every entry was sent: the server may already be writing them, which
-        // cancelling cannot undo. The caller is told CANCELLED or
-        // DEADLINE_EXCEEDED, and the outcome is unknown (see WriteOptions.signal).
-        current.cancel();
-        return;
-      }
-      let cancelled = false;
-      const cancel = () => {
-        if (cancelled) return;
-        cancelled = true;
-        clearTimeout(fallback);
-        current.cancel();
-      };
-      const fallback = setTimeout(cancel, ABORT_FLUSH_TIMEOUT_MS);
-      current.write(ABORT_MARKER, cancel);
-    };
-
-    const onAbort = () => abort(aborted(signal as AbortSignal));
+    const onAbort = () => stop(aborted(signal as AbortSignal));
     signal?.addEventListener("abort", onAbort, { once: true });
     const deadlineTimer =
-      deadlineMs === undefined
+      deadline === undefined
         ? undefined
         : setTimeout(
-            () => abort(new DataSourceClientError(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
-            deadlineMs,
+            () => stop(new DataSourceClientError(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
+            Math.max(0, deadline - Date.now()),
           );
-    const drained = () =>
-      new Promise<void>((resolve) => {
-        wake = () => {
-          wake = undefined;
-          resolve();
-        };
-      });
-    const done = () => finished || abortError !== undefined;
+    /** Whether the stream can go on: not given up here, not ended by the server. */
+    const going = () => failure === undefined && call?.settled !== true;
+
+    const flush = () => {
+      flushScheduled = false;
+      const chunk = chunker.take();
+      if (chunk !== undefined && going()) call?.write(chunk);
+    };
 
     let index = 0;
-    /** Sends one entry; false when the caller should wait for 'drain'. */
-    const send = (entry: T): boolean => {
+    /** Sends one entry; resolves when the stream may take the next. */
+    const send = async (entry: T): Promise<void> => {
       let bytes: Buffer;
       try {
         bytes = encode(entry);
       } catch (err) {
-        abort(encodeFailure(err, index));
-        return true;
+        stop(encodeFailure(err, index));
+        return;
       }
       index++;
-      call ??= open();
-      return call.write(bytes);
+      if (call === undefined) {
+        try {
+          call = await this.#start(WRITE_STREAM_PATH, deadline, options);
+        } catch (err) {
+          stop(err as DataSourceClientError);
+          return;
+        }
+        if (failure !== undefined) {
+          call.cancel({ code: failure.code, details: failure.details });
+          return;
+        }
+        // A call ended from elsewhere (the server's status, close()) stops the loop too.
+        void call.status.then(() => markStopped(STOPPED));
+      }
+      const full = chunker.add(bytes);
+      if (full !== undefined) call.write(full);
+      if (call.full) {
+        flush();
+        await call.drained();
+      } else if (!flushScheduled && chunker.pending) {
+        // Messages that arrive in this turn of the event loop go out together.
+        flushScheduled = true;
+        setImmediate(flush);
+      }
     };
 
     try {
@@ -412,32 +408,39 @@ export class DataSourceClient {
         const iterator = source[Symbol.asyncIterator]();
         for (;;) {
           const next = await Promise.race([iterator.next(), stopped]);
-          if (next === STOPPED || done()) {
+          if (next === STOPPED || !going()) {
             void Promise.resolve(iterator.return?.()).catch(noop);
             break;
           }
           if (next.done === true) break;
-          if (!send(next.value) && !done()) await drained();
+          await send(next.value);
         }
       } else {
         for (const entry of source) {
-          if (!send(entry) && !done()) await drained();
-          if (done()) break;
+          await send(entry);
+          if (!going()) break;
         }
       }
     } catch (err) {
       // The entries threw: make sure nothing of this stream is written.
-      abort(new DataSourceClientError(Status.CANCELLED, "the entries iterable threw", { cause: err }));
+      stop(new DataSourceClientError(Status.CANCELLED, "the entries iterable threw", { cause: err }));
       throw err;
+    } finally {
+      clearTimeout(deadlineTimer);
+      signal?.removeEventListener("abort", onAbort);
     }
-    if (!done()) {
-      if (call === undefined) {
-        finish(null); // an empty stream: nothing to write, nothing sent
-      } else {
-        halfClosed = true;
-        call.end();
-      }
+    if (failure !== undefined) throw failure;
+    if (call === undefined) return; // an empty stream: nothing to write, nothing sent
+    if (!call.settled) {
+      // Everything is sent: from here a cancel or deadline has an unknown outcome.
+      const onLateAbort = () => call?.cancel({ code: Status.CANCELLED, details: "aborted" });
+      signal?.addEventListener("abort", onLateAbort, { once: true });
+      call.end(chunker.take());
+      const status = await call.status;
+      signal?.removeEventListener("abort", onLateAbort);
+      if (status.code === Status.OK) return;
+      throw signal?.aborted ? aborted(signal) : statusError(status);
     }
-    return result;
+    throw statusError(await call.status);
   }
 }

@@ -1,4 +1,4 @@
-import { Metadata, status as Status, type ServiceError } from "@grpc/grpc-js";
+import { Metadata } from "@grpc/grpc-js";
 
 /** The name of a gRPC status code, as the gRPC spec spells it (`"NOT_FOUND"`). */
 export type StatusName =
@@ -94,29 +94,4 @@ export class DataSourceClientError extends Error {
 /** Whether `value` is a {@link DataSourceClientError} from any copy of this package. */
 export function isDataSourceClientError(value: unknown): value is DataSourceClientError {
   return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
-}
-
-/**
- * @internal Converts grpc-js's call error to ours, without the diagnostics
- * grpc-js appends to statuses it makes itself (see {@link withoutGrpcJsDiagnostics}).
- */
-export function fromServiceError(err: ServiceError, cause?: unknown): DataSourceClientError {
-  const code = typeof err.code === "number" ? err.code : Status.UNKNOWN;
-  const details = withoutGrpcJsDiagnostics(code, typeof err.details === "string" ? err.details : err.message);
-  return new DataSourceClientError(code, details, { cause: cause ?? err, metadata: err.metadata ?? new Metadata() });
-}
-
-const DEADLINE_STAGES = /^(Deadline exceeded after [^,]*),.*$/s;
-const EMPTY_RESOLUTION_NOTE = /\s*Resolution note:\s*$/;
-
-/**
- * Drops what grpc-js appends to the statuses it makes locally: the
- * stages a call had reached when its deadline passed ("Deadline exceeded
- * after 0.002s,waiting for name resolution", ",LB pick: 0.001s,remote_addr=…")
- * and an empty "Resolution note: " after a connection error. The code is left
- * alone, and so is anything else, a server's message included.
- */
-function withoutGrpcJsDiagnostics(code: number, details: string): string {
-  if (code === Status.DEADLINE_EXCEEDED) details = details.replace(DEADLINE_STAGES, "$1");
-  return details.replace(EMPTY_RESOLUTION_NOTE, "");
 }

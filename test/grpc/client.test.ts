@@ -195,6 +195,20 @@ describe("addresses", () => {
     expect(() => new DataSourceClient("127.0.0.1:1", { deadlineMs: 0 })).toThrow(RangeError);
   });
 
+  it("reconnects after the server restarts, and reports UNAVAILABLE while it is down", async () => {
+    const { ds, registry } = fixture();
+    const address = `unix://${join(tempDir(), "restart.sock")}`;
+    const first = await serve(registry, "unix", { address });
+    const client = clientFor(first);
+    await client.write(entry("before", 1));
+    await first.close({ graceMs: 0 });
+    expect((await rejection(client.write(entry("down", 2)))).codeName).toBe("UNAVAILABLE");
+    await serve(registry, "unix", { address });
+    await client.write(entry("after", 3));
+    await client.writeStream([entry("stream", 4)]);
+    expect([...ds.store.keys()]).toEqual(["before", "after", "stream"]);
+  });
+
   it("waitForReady resolves once connected and rejects with UNAVAILABLE otherwise", async () => {
     const { registry } = fixture();
     const client = clientFor(await serve(registry, "tcp"));

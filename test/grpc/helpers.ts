@@ -105,7 +105,9 @@ export const readOnlyDataSource = {
   id: () => "readonly",
 };
 
-const servers: DataSourceServer[] = [];
+/** Anything a test started that must be closed after it. */
+type Closable = Pick<DataSourceServer, "close">;
+const servers: Closable[] = [];
 const clients: (DataSourceClient | Client)[] = [];
 const dirs: string[] = [];
 
@@ -138,7 +140,7 @@ export async function serve(
 }
 
 /** Closes `server` after the test. */
-export function trackServer(server: DataSourceServer): DataSourceServer {
+export function trackServer<T extends Closable>(server: T): T {
   servers.push(server);
   return server;
 }
@@ -218,7 +220,6 @@ export async function serveObserved(
   );
   const address = transport === "tcp" ? `127.0.0.1:${port}` : requested;
   servers.push({
-    address,
     close: async () => {
       server.forceShutdown();
       await service.idle();

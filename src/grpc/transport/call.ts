@@ -1,0 +1,159 @@
+/**
+ * One gRPC call with a unary response, on one HTTP/2 stream: the caller
+ * writes framed request bytes and half-closes; the call reads the response
+ * headers and trailers into a status. A cancel resets the stream with
+ * RST_STREAM (CANCEL) and never half-closes it, so a server can never take a
+ * cancelled stream for a finished one.
+ *
+ * @internal
+ * @module
+ */
+import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
+import { status as Status } from "@grpc/grpc-js";
+import { type CallStatus, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
+
+/**
+ * How many request bytes may wait in the stream's buffer before the writer
+ * waits for them to drain: enough for several chunks in flight, small enough
+ * that a stalled server stops the source being read.
+ */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** @internal */
+export class ClientCall {
+  readonly #stream: ClientHttp2Stream;
+  readonly #abort: AbortController;
+  readonly #onSettled: (call: ClientCall) => void;
+  #status: CallStatus | undefined;
+  #httpStatus = 0;
+  #halfClosed = false;
+  #waiters: (() => void)[] = [];
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #resolve!: (status: CallStatus) => void;
+  /** The call's status; never rejects. */
+  readonly status: Promise<CallStatus>;
+
+  constructor(
+    stream: ClientHttp2Stream,
+    abort: AbortController,
+    deadline: number | undefined,
+    onSettled: (call: ClientCall) => void,
+  ) {
+    this.#stream = stream;
+    this.#abort = abort;
+    this.#onSettled = onSettled;
+    this.status = new Promise((resolve) => (this.#resolve = resolve));
+    stream.on("response", (headers, flags) => this.#onResponse(headers, flags));
+    stream.on("trailers", (trailers) => this.#settle(statusFromTrailers(trailers) ?? noStatus("trailers")));
+    stream.on("drain", () => this.#wake());
+    stream.on("error", () => undefined); // the outcome is read at 'close'
+    stream.on("close", () => this.#onClose());
+    stream.resume(); // the response body (an empty message) is not needed
+    if (deadline !== undefined) {
+      this.#deadlineTimer = setTimeout(
+        () => this.cancel({ code: Status.DEADLINE_EXCEEDED, details: "Deadline exceeded" }),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+  }
+
+  /** Whether the call has its status. */
+  get settled(): boolean {
+    return this.#status !== undefined;
+  }
+
+  /** Whether every request byte was handed over and the stream half-closed. */
+  get halfClosed(): boolean {
+    return this.#halfClosed;
+  }
+
+  /** Whether the writer should wait ({@link drained}) before writing more. */
+  get full(): boolean {
+    return this.#stream.writableLength > MAX_BUFFERED_BYTES;
+  }
+
+  /** Sends request bytes (framed messages). Ignored once the call is settled. */
+  write(bytes: Buffer): void {
+    if (this.#status !== undefined || this.#halfClosed) return;
+    this.#stream.write(bytes);
+  }
+
+  /** Resolves once the buffered bytes drained or the call settled. */
+  drained(): Promise<void> {
+    if (!this.full || this.#status !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Sends the last bytes, if any, and half-closes: the request is complete. */
+  end(bytes?: Buffer): void {
+    if (this.#status !== undefined || this.#halfClosed) return;
+    this.#halfClosed = true;
+    if (bytes === undefined) this.#stream.end();
+    else this.#stream.end(bytes);
+  }
+
+  /**
+   * Ends the call with `status` now (the caller's reason: a cancel, a
+   * deadline, a bad entry) and resets the stream. Nothing more is sent; what
+   * was not yet handed to the transport is dropped.
+   */
+  cancel(status: CallStatus): void {
+    this.#settle(status);
+  }
+
+  #onResponse(headers: IncomingHttpHeaders, flags: number): void {
+    this.#httpStatus = Number(headers[":status"]);
+    const endOfStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    const trailersOnly = statusFromTrailers(headers);
+    if (trailersOnly !== undefined && (endOfStream || this.#httpStatus !== 200)) {
+      this.#settle(trailersOnly);
+    } else if (this.#httpStatus !== 200) {
+      this.#settle(statusFromHttp(this.#httpStatus));
+    } else {
+      const type = String(headers["content-type"] ?? "");
+      if (!type.startsWith("application/grpc")) {
+        this.#settle({ code: Status.UNKNOWN, details: `server answered with content-type ${JSON.stringify(type)}, not gRPC` });
+      } else if (endOfStream) {
+        this.#settle(noStatus("response headers"));
+      }
+    }
+  }
+
+  #onClose(): void {
+    if (this.#status !== undefined) return;
+    const stream = this.#stream;
+    const session = stream.session;
+    if (session === undefined || session.destroyed) {
+      this.#settle({ code: Status.UNAVAILABLE, details: "the connection to the server was lost" });
+    } else if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+      this.#settle(statusFromReset(stream.rstCode));
+    } else {
+      this.#settle(noStatus("stream"));
+    }
+  }
+
+  #settle(status: CallStatus): void {
+    if (this.#status !== undefined) return;
+    this.#status = status;
+    clearTimeout(this.#deadlineTimer);
+    // Whatever the status, a stream not half-closed is reset, never ended:
+    // a server must not see a cancelled or failed request as complete.
+    if (!this.#halfClosed || status.code !== Status.OK) {
+      if (!this.#stream.closed) this.#abort.abort();
+    }
+    this.#wake();
+    this.#resolve(status);
+    this.#onSettled(this);
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function noStatus(where: string): CallStatus {
+  return { code: Status.INTERNAL, details: `the server ended the ${where} without a gRPC status` };
+}

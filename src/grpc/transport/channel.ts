@@ -1,0 +1,186 @@
+/**
+ * A client's connection to one gRPC server over `node:http2`: connected on
+ * first use, shared by every call, replaced after the server closes it or goes
+ * away, and closed with the client. Calls start here.
+ *
+ * grpc-js is used for what it shares with this transport (credentials,
+ * metadata, status codes), not to carry bytes: it hands HTTP/2 one write per
+ * message, and its cancel half-closes a stream before resetting it.
+ *
+ * @internal
+ * @module
+ */
+import { type ClientHttp2Session, connect as http2Connect, constants } from "node:http2";
+import { type ChannelCredentials, type ChannelOptions, Metadata, status as Status } from "@grpc/grpc-js";
+import { ClientCall } from "./call.js";
+import { type DialTarget, dial } from "./dial.js";
+import { type CallStatus, grpcTimeout } from "./status.js";
+
+/** A failure before a call could start, carried as a gRPC status. @internal */
+export class ChannelError extends Error {
+  override readonly name = "ChannelError";
+  constructor(
+    readonly code: Status,
+    readonly details: string,
+    options?: ErrorOptions,
+  ) {
+    super(details, options);
+  }
+}
+
+/** How a call starts. @internal */
+export interface StartOptions {
+  /** `/package.Service/Method`. */
+  readonly path: string;
+  readonly metadata: Metadata;
+  /** Absolute time (ms since the epoch) after which the call ends with DEADLINE_EXCEEDED. */
+  readonly deadline: number | undefined;
+}
+
+const USER_AGENT = "tracee-ds-grpc";
+
+/** @internal */
+export class Channel {
+  readonly #target: DialTarget;
+  readonly #credentials: ChannelCredentials;
+  readonly #options: ChannelOptions;
+  #session: ClientHttp2Session | undefined;
+  #connecting: Promise<ClientHttp2Session> | undefined;
+  readonly #calls = new Set<ClientCall>();
+  #closed = false;
+  #scheme = "http";
+  #callCredentials: Awaited<ReturnType<typeof dial>>["callCredentials"] | undefined;
+
+  constructor(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions) {
+    this.#target = target;
+    this.#credentials = credentials;
+    this.#options = options;
+  }
+
+  /** The session to start calls on: the current one, or a new connection. */
+  connect(): Promise<ClientHttp2Session> {
+    if (this.#closed) return Promise.reject(new ChannelError(Status.CANCELLED, "the client is closed"));
+    const session = this.#session;
+    if (session !== undefined && !session.closed && !session.destroyed) return Promise.resolve(session);
+    this.#connecting ??= this.#open().finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
+
+  async #open(): Promise<ClientHttp2Session> {
+    let dialed;
+    try {
+      dialed = await dial(this.#target, this.#credentials, this.#options);
+    } catch (err) {
+      throw new ChannelError(Status.UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    const { socket } = dialed;
+    if (this.#closed) {
+      socket.destroy();
+      throw new ChannelError(Status.CANCELLED, "the client is closed");
+    }
+    this.#scheme = dialed.secure ? "https" : "http";
+    this.#callCredentials = dialed.callCredentials;
+    const session = http2Connect(`${this.#scheme}://${this.#target.authority}`, {
+      createConnection: () => socket,
+      // Large messages go out in one write; let the session hold them.
+      maxSessionMemory: 64,
+      settings: { enablePush: false },
+    });
+    const forget = () => {
+      if (this.#session === session) this.#session = undefined;
+    };
+    session.on("error", forget);
+    session.on("close", forget);
+    session.on("goaway", forget); // calls in flight finish; new ones get a new connection
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) =>
+        reject(new ChannelError(Status.UNAVAILABLE, `HTTP/2 with ${this.#target.text} failed: ${err.message}`, { cause: err }));
+      session.once("error", onError);
+      session.once("connect", () => {
+        session.off("error", onError);
+        resolve();
+      });
+    });
+    this.#session = session;
+    this.#updateRef();
+    return session;
+  }
+
+  /**
+   * Starts a call: connects if needed, sends the request headers. Rejects
+   * with a {@link ChannelError} (`UNAVAILABLE` when the server cannot be
+   * reached, `DEADLINE_EXCEEDED`, `CANCELLED` once the client is closed).
+   */
+  async start(options: StartOptions): Promise<ClientCall> {
+    const session = await this.connect();
+    const metadata = await this.#withCallCredentials(options);
+    if (this.#closed) throw new ChannelError(Status.CANCELLED, "the client is closed");
+    const headers = {
+      ...metadata.toHttp2Headers(),
+      [constants.HTTP2_HEADER_METHOD]: "POST",
+      [constants.HTTP2_HEADER_SCHEME]: this.#scheme,
+      [constants.HTTP2_HEADER_PATH]: options.path,
+      [constants.HTTP2_HEADER_AUTHORITY]: this.#target.authority,
+      [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
+      [constants.HTTP2_HEADER_TE]: "trailers",
+      [constants.HTTP2_HEADER_USER_AGENT]: USER_AGENT,
+      "grpc-accept-encoding": "identity",
+      ...(options.deadline === undefined ? {} : { "grpc-timeout": grpcTimeout(options.deadline - Date.now()) }),
+    };
+    if (options.deadline !== undefined && options.deadline <= Date.now()) {
+      throw new ChannelError(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
+    }
+    const abort = new AbortController();
+    let stream;
+    try {
+      stream = session.request(headers, { endStream: false, signal: abort.signal });
+    } catch (err) {
+      throw new ChannelError(Status.UNAVAILABLE, `cannot start a call on ${this.#target.text}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const call = new ClientCall(stream, abort, options.deadline, (done) => {
+      this.#calls.delete(done);
+      this.#updateRef();
+    });
+    this.#calls.add(call);
+    this.#updateRef();
+    return call;
+  }
+
+  async #withCallCredentials(options: StartOptions): Promise<Metadata> {
+    const callCredentials = this.#callCredentials;
+    if (callCredentials === undefined) return options.metadata;
+    const serviceUrl = `${this.#scheme}://${this.#target.authority}${options.path.slice(0, options.path.lastIndexOf("/"))}`;
+    let generated: Metadata;
+    try {
+      generated = await callCredentials.generateMetadata({ method_name: options.path.slice(options.path.lastIndexOf("/") + 1), service_url: serviceUrl });
+    } catch (err) {
+      throw new ChannelError(Status.UNAUTHENTICATED, `call credentials failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (Object.keys(generated.getMap()).length === 0) return options.metadata;
+    const merged = options.metadata.clone();
+    merged.merge(generated);
+    return merged;
+  }
+
+  /** Keeps the process alive while calls run, and not after. */
+  #updateRef(): void {
+    const session = this.#session;
+    if (session === undefined || session.destroyed) return;
+    if (this.#calls.size > 0) session.ref();
+    else session.unref();
+  }
+
+  /** Ends every call in flight with `status` and closes the connection; later calls fail `CANCELLED`. */
+  close(status: CallStatus = { code: Status.CANCELLED, details: "the client was closed" }): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const call of [...this.#calls]) call.cancel(status);
+    const session = this.#session;
+    this.#session = undefined;
+    session?.close();
+    // Reset streams go out before the connection closes; then it goes.
+    setImmediate(() => session?.destroy());
+  }
+}

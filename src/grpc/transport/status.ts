@@ -1,0 +1,106 @@
+/**
+ * gRPC over HTTP/2, the parts that turn what a server sends into a status:
+ * trailers, HTTP status codes, RST_STREAM codes; and the `grpc-timeout`
+ * header a client sends. Rules from the gRPC HTTP/2 protocol spec.
+ *
+ * @internal
+ * @module
+ */
+import { constants, type IncomingHttpHeaders } from "node:http2";
+import { status as Status } from "@grpc/grpc-js";
+
+/** A call's outcome: a gRPC status code, its message, and the trailers it came in. @internal */
+export interface CallStatus {
+  readonly code: Status;
+  readonly details: string;
+  /** The server's trailing metadata, when the status came from the server. */
+  readonly trailers?: IncomingHttpHeaders;
+}
+
+const headerText = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
+
+/**
+ * `grpc-message` is percent-encoded (RFC 3986 style) by the sender; a
+ * malformed escape is kept as it is, as the spec asks.
+ */
+export function decodeGrpcMessage(text: string): string {
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+      try {
+        return decodeURIComponent(escape);
+      } catch {
+        return escape;
+      }
+    });
+  }
+}
+
+/**
+ * The status a server's trailers (or trailers-only response headers) carry,
+ * or `undefined` when they hold no `grpc-status`.
+ */
+export function statusFromTrailers(trailers: IncomingHttpHeaders): CallStatus | undefined {
+  const raw = headerText(trailers["grpc-status"]);
+  if (raw === undefined) return undefined;
+  const code = Number(raw);
+  const details = decodeGrpcMessage(headerText(trailers["grpc-message"]) ?? "");
+  if (!Number.isInteger(code) || code < 0 || code > 16) {
+    return { code: Status.UNKNOWN, details: `server sent an invalid grpc-status ${JSON.stringify(raw)}`, trailers };
+  }
+  return { code, details, trailers };
+}
+
+/** The status of a response whose HTTP status is not 200 (gRPC spec's mapping). */
+export function statusFromHttp(httpStatus: number): CallStatus {
+  const code =
+    httpStatus === 400
+      ? Status.INTERNAL
+      : httpStatus === 401
+        ? Status.UNAUTHENTICATED
+        : httpStatus === 403
+          ? Status.PERMISSION_DENIED
+          : httpStatus === 404
+            ? Status.UNIMPLEMENTED
+            : httpStatus === 429 || httpStatus === 502 || httpStatus === 503 || httpStatus === 504
+              ? Status.UNAVAILABLE
+              : Status.UNKNOWN;
+  return { code, details: `server answered HTTP ${httpStatus}, not a gRPC response` };
+}
+
+/** The status of a stream the server reset before sending a status (gRPC spec's mapping). */
+export function statusFromReset(rstCode: number): CallStatus {
+  switch (rstCode) {
+    case constants.NGHTTP2_REFUSED_STREAM:
+      return { code: Status.UNAVAILABLE, details: "the server refused the stream (REFUSED_STREAM)" };
+    case constants.NGHTTP2_CANCEL:
+      return { code: Status.CANCELLED, details: "the server cancelled the stream" };
+    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+      return { code: Status.RESOURCE_EXHAUSTED, details: "the server reset the stream (ENHANCE_YOUR_CALM)" };
+    case constants.NGHTTP2_INADEQUATE_SECURITY:
+      return { code: Status.PERMISSION_DENIED, details: "the server reset the stream (INADEQUATE_SECURITY)" };
+    default:
+      return { code: Status.INTERNAL, details: `the server reset the stream (HTTP/2 error ${rstCode})` };
+  }
+}
+
+/**
+ * The `grpc-timeout` header for `ms` milliseconds: at most eight digits, in
+ * the finest unit that fits, rounded up so the server never ends a call early.
+ */
+export function grpcTimeout(ms: number): string {
+  const units: [number, string][] = [
+    [1, "m"],
+    [1000, "S"],
+    [60_000, "M"],
+    [3_600_000, "H"],
+  ];
+  for (const [scale, unit] of units) {
+    const amount = Math.ceil(Math.max(0, ms) / scale);
+    if (amount < 100_000_000) return `${amount}${unit}`;
+  }
+  return "99999999H";
+}
