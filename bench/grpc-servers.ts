@@ -54,7 +54,13 @@ const registry = new DataSourceRegistry()
   );
 
 // ---- ours
-const ours = await serveDataSources(registry, { address: "127.0.0.1:0", maxStreamEntries: 2_000_000 });
+// The memory stream (1,000,000 IOC records, ~250 MB) is over the default byte limits.
+const ours = await serveDataSources(registry, {
+  address: "127.0.0.1:0",
+  maxStreamEntries: 2_000_000,
+  maxStreamBytes: Number.POSITIVE_INFINITY,
+  maxServerBufferedBytes: Number.POSITIVE_INFINITY,
+});
 
 // ---- naive: proto-loader objects, Value → JSON by hand, same semantics in spirit.
 interface PlValue {
@@ -157,6 +163,11 @@ process.on("message", (message: { type: string }) => {
     gc();
     baseline = memoryUsed();
     send({ type: "memory-baseline", bytes: baseline });
+  } else if (message.type === "memory-after") {
+    // Once the stream has ended: what the server still holds of it.
+    gc();
+    gc();
+    send({ type: "memory-after", retainedBytes: memoryUsed() - baseline, stats: ours.stats() });
   } else if (message.type === "stop") {
     naive.forceShutdown();
     floor.forceShutdown();

@@ -1,5 +1,5 @@
 /**
- * Every row of DESIGN.md §4, over TCP and over a unix socket, through the
+ * Every row of the semantics table in docs/grpc.md, over TCP and over a unix socket, through the
  * public client (and a raw grpc-js client where our client would refuse to
  * send the request at all).
  */
@@ -58,7 +58,7 @@ function failingFixture() {
   });
 }
 
-describe.each(TRANSPORTS)("DESIGN.md §4 over %s", (transport) => {
+describe.each(TRANSPORTS)("the semantics table over %s", (transport) => {
   it("ok: OK, written (unary)", async () => {
     const { ds, registry } = fixture();
     const client = clientFor(await serve(registry, transport));
@@ -94,6 +94,22 @@ describe.each(TRANSPORTS)("DESIGN.md §4 over %s", (transport) => {
     expect(unary.details).toBe("requested data source does not exist (namespace: test, id: nope)");
     const stream = await rejection(client.writeStream([entry("k", 1, "nope"), entry("j", 2, "nope")]));
     expect(stream.codeName).toBe("NOT_FOUND");
+    expect(ds.writes).toEqual([]);
+  });
+
+  it("no id or namespace: INVALID_ARGUMENT naming what is empty, nothing written", async () => {
+    const { ds, registry } = fixture();
+    const server = await serve(registry, transport);
+    const raw = new RawClient(server.address);
+    const kv = { key: stringValue("k"), value: numberValue(1) };
+    expect(await raw.unary(request({}))).toEqual({
+      code: Status.INVALID_ARGUMENT,
+      details: "request names no data source: id and namespace are empty",
+    });
+    expect((await raw.unary(request({ namespace: "test", ...kv }))).details).toMatch(/id is empty/);
+    const stream = await raw.stream([request({ namespace: "test", id: "recorder", ...kv }), request({ id: "recorder", ...kv })]);
+    expect(stream.code).toBe(Status.INVALID_ARGUMENT);
+    expect(stream.details).toMatch(/^entry 1: .*namespace is empty/);
     expect(ds.writes).toEqual([]);
   });
 
