@@ -97,12 +97,23 @@ export interface ResolvedLimits {
   readonly maxStreamsPerConnection: number;
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number, allowInfinity: boolean): number {
+/** The longest delay a Node.js timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function integer(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  allowInfinity: boolean,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer >= ${min}${allowInfinity ? " or Infinity" : ""}, got ${value}`);
   }
+  if (value > max) throw new RangeError(`${name} must be at most ${max}${allowInfinity ? " (or Infinity)" : ""}, got ${value}`);
   return value;
 }
 
@@ -126,6 +137,7 @@ export function resolveLimits(limits: Limits): ResolvedLimits {
       DEFAULT_STREAM_IDLE_TIMEOUT_MS,
       1,
       true,
+      MAX_TIMER_MS,
     ),
     maxConcurrentStreams: integer(
       "maxConcurrentStreams",

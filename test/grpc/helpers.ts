@@ -247,7 +247,8 @@ export interface RawOutcome {
 export class RawClient {
   readonly client: Client;
   constructor(address: string) {
-    this.client = new Client(address, credentials.createInsecure());
+    // A connection of its own: grpc-js otherwise shares one among clients of one address.
+    this.client = new Client(address, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
     clients.push(this.client);
   }
 
