@@ -8,7 +8,7 @@ import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
 import type { ClientCall } from "./transport/call.js";
 import { Channel, ChannelError } from "./transport/channel.js";
-import { dialTarget } from "./transport/dial.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
 import { FrameChunker, frameMessage } from "./transport/framing.js";
 import type { CallStatus } from "./transport/status.js";
 
@@ -33,6 +33,11 @@ export interface DataSourceClientOptions {
    * then is as for a cancel (see {@link WriteOptions.signal}).
    */
   readonly deadlineMs?: number;
+  /**
+   * How long connecting may take, up to a working HTTP/2 session, before calls
+   * fail with `UNAVAILABLE` (default 20,000 ms).
+   */
+  readonly connectTimeoutMs?: number;
   /** Metadata (headers) sent with every call, e.g. an authorization token. */
   readonly metadata?: Metadata;
   /**
@@ -164,12 +169,17 @@ export class DataSourceClient {
       throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
     }
     this.#deadlineMs = options.deadlineMs;
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > 2 ** 31 - 1) {
+      throw new RangeError(`connectTimeoutMs must be a whole number of milliseconds >= 1, got ${connectTimeoutMs}`);
+    }
     this.#encoder = new RequestEncoder(options.maxDepth ?? DEFAULT_MAX_DEPTH);
     this.#metadata = options.metadata;
     this.#channel = new Channel(
       target,
       options.credentials ?? grpcCredentials.createInsecure(),
       options.channelOptions ?? {},
+      connectTimeoutMs,
     );
   }
 

@@ -2,6 +2,7 @@
  * The client's own behaviour: one error type, local encoding failures that
  * never half-write a stream, AbortSignal, backpressure, addresses.
  */
+import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { type sendUnaryData, Server, ServerCredentials, type ServerReadableStream } from "@grpc/grpc-js";
 import type { JsonValue } from "type-fest";
@@ -207,6 +208,24 @@ describe("addresses", () => {
     await client.write(entry("after", 3));
     await client.writeStream([entry("stream", 4)]);
     expect([...ds.store.keys()]).toEqual(["before", "after", "stream"]);
+  });
+
+  it("a peer that accepts the connection and never speaks HTTP/2: UNAVAILABLE after connectTimeoutMs", async () => {
+    const silent = createNetServer((socket) => void socket.on("error", () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const client = trackClient(new DataSourceClient(address, { connectTimeoutMs: 200 }));
+      const err = await rejection(client.write(entry("k", 1)));
+      expect(err.codeName).toBe("UNAVAILABLE");
+      expect(err.details).toBe(`HTTP/2 with ${address} failed: the server did not answer in time`);
+      // A deadline shorter than the connect timeout wins.
+      const quick = trackClient(new DataSourceClient(address, { deadlineMs: 100 }));
+      expect((await rejection(quick.writeStream([entry("k", 1)]))).codeName).toBe("DEADLINE_EXCEEDED");
+      expect(() => new DataSourceClient(address, { connectTimeoutMs: 0 })).toThrow(RangeError);
+    } finally {
+      silent.close();
+    }
   });
 
   it("waitForReady resolves once connected and rejects with UNAVAILABLE otherwise", async () => {

@@ -51,10 +51,13 @@ export class Channel {
   #scheme = "http";
   #callCredentials: Awaited<ReturnType<typeof dial>>["callCredentials"] | undefined;
 
-  constructor(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions) {
+  readonly #connectTimeoutMs: number;
+
+  constructor(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions, connectTimeoutMs: number) {
     this.#target = target;
     this.#credentials = credentials;
     this.#options = options;
+    this.#connectTimeoutMs = connectTimeoutMs;
   }
 
   /** The session to start calls on: the current one, or a new connection. */
@@ -69,7 +72,7 @@ export class Channel {
   async #open(): Promise<ClientHttp2Session> {
     let dialed;
     try {
-      dialed = await dial(this.#target, this.#credentials, this.#options);
+      dialed = await dial(this.#target, this.#credentials, this.#options, this.#connectTimeoutMs);
     } catch (err) {
       throw new ChannelError(Status.UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err });
     }
@@ -93,11 +96,19 @@ export class Channel {
     session.on("close", forget);
     session.on("goaway", forget); // calls in flight finish; new ones get a new connection
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(new ChannelError(Status.UNAVAILABLE, `HTTP/2 with ${this.#target.text} failed: ${err.message}`, { cause: err }));
+      const onError = (err: NodeJS.ErrnoException) => {
+        const reason = err.code === "ETIMEDOUT" ? "the server did not answer in time" : err.message;
+        reject(new ChannelError(Status.UNAVAILABLE, `HTTP/2 with ${this.#target.text} failed: ${reason}`, { cause: err }));
+      };
       session.once("error", onError);
-      session.once("connect", () => {
+      // A peer that accepted the connection but never speaks HTTP/2.
+      session.setTimeout(this.#connectTimeoutMs, () =>
+        session.destroy(Object.assign(new Error("HTTP/2 handshake timed out"), { code: "ETIMEDOUT" })),
+      );
+      // Connected once the server's SETTINGS arrived: it speaks HTTP/2.
+      session.once("remoteSettings", () => {
         session.off("error", onError);
+        session.setTimeout(0);
         resolve();
       });
     });

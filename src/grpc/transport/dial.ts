@@ -64,10 +64,20 @@ function describe(err: NodeJS.ErrnoException, target: DialTarget): string {
   }
 }
 
-function openSocket(target: DialTarget): Promise<Socket> {
+/**
+ * Default of how long connecting may take, up to a working HTTP/2 session
+ * (TCP, TLS, the server's first SETTINGS), before it fails with ETIMEDOUT.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+
+function openSocket(target: DialTarget, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const a = target.address;
     const socket = a.kind === "unix" ? netConnect(a.path) : netConnect(a.port, a.host.replace(/^\[(.*)\]$/, "$1"));
+    // Until the TLS handshake is done; the HTTP/2 session has its own.
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" })),
+    );
     const onError = (err: NodeJS.ErrnoException) => {
       socket.destroy();
       reject(new DialError(describe(err, target), { cause: err }));
@@ -97,7 +107,12 @@ interface SecureConnectorSource {
  * Connects to `target` and runs the TLS handshake when `credentials` are
  * secure. Rejects with a {@link DialError} naming what went wrong.
  */
-export async function dial(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions): Promise<Dialed> {
+export async function dial(
+  target: DialTarget,
+  credentials: ChannelCredentials,
+  options: ChannelOptions,
+  timeoutMs: number,
+): Promise<Dialed> {
   const make = (credentials as SecureConnectorSource)._createSecureConnector;
   if (typeof make !== "function") {
     throw new TypeError("credentials must come from @grpc/grpc-js 1.14 or later (grpc.credentials.createSsl/createInsecure)");
@@ -109,13 +124,14 @@ export async function dial(target: DialTarget, credentials: ChannelCredentials, 
   const connector = make.call(credentials, uri, options);
   try {
     await connector.waitForReady();
-    const socket = await openSocket(target);
+    const socket = await openSocket(target, timeoutMs);
     try {
       const { socket: secured, secure } = await connector.connect(socket);
+      socket.setTimeout(0);
       return { socket: secured, secure, callCredentials: connector.getCallCredentials() };
     } catch (err) {
       socket.destroy();
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = (err as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT" ? "timed out" : err instanceof Error ? err.message : String(err);
       throw new DialError(`TLS handshake with ${target.text} failed: ${reason}`, { cause: err });
     }
   } finally {
