@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig([
-  // The library: four entry points, ESM and CJS, each with its own declaration
+  // The library: five entry points, ESM and CJS, each with its own declaration
   // files (.d.ts / .d.cts) so both resolution modes see the right types.
   {
     entry: {
@@ -9,6 +9,7 @@ export default defineConfig([
       codec: "src/codec/index.ts",
       grpc: "src/grpc/index.ts",
       testing: "src/testing/index.ts",
+      events: "src/events/index.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^tracee-ds\/codec$/, replacement: src("codec/index.ts") },
       { find: /^tracee-ds\/grpc$/, replacement: src("grpc/index.ts") },
       { find: /^tracee-ds\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^tracee-ds\/events$/, replacement: src("events/index.ts") },
     ],
   },
   test: {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const entryPoints = ["tracee-ds", "tracee-ds/codec", "tracee-ds/grpc", "tracee-ds/testing"] as const;
+const entryPoints = ["tracee-ds", "tracee-ds/codec", "tracee-ds/grpc", "tracee-ds/testing", "tracee-ds/events"] as const;
 let consumer: string;
 
 function run(file: string, source: string): unknown {
@@ -46,7 +46,7 @@ describe("the built package", () => {
          loaded: mods.length,
        }));`,
     );
-    expect(out).toEqual({ message: "requested data was not found", wrapped: true, registry: "function", loaded: 4 });
+    expect(out).toEqual({ message: "requested data was not found", wrapped: true, registry: "function", loaded: 5 });
   });
 
   it("requires tracee-ds/testing without loading grpc-js until a test server is started", () => {
@@ -58,6 +58,22 @@ describe("the built package", () => {
        console.log(JSON.stringify({ grpcLoaded: grpcLoaded(), value: fake.get("k") }));`,
     );
     expect(out).toEqual({ grpcLoaded: false, value: { v: 1 } });
+  });
+
+  it("requires tracee-ds/events without loading grpc-js, and decodes Tracee's JSON", () => {
+    const out = run(
+      "events.cjs",
+      `const events = require("tracee-ds/events");
+       const grpcLoaded = () => Object.keys(require.cache).some((p) => p.includes("@grpc"));
+       const line = '{"timestamp":"2023-05-28T14:46:21.0281669Z","id":4,"name":"close","data":[{"name":"fd","int32":3}]}';
+       const event = events.decodeEventJson(line);
+       console.log(JSON.stringify({
+         grpcLoaded: grpcLoaded(),
+         fd: events.getData(event, "fd", "int32"),
+         same: events.encodeEventJson(event) === line,
+       }));`,
+    );
+    expect(out).toEqual({ grpcLoaded: false, fd: 3, same: true });
   });
 
   it("requires from a CJS consumer without loading grpc-js for the root entry point", () => {
@@ -78,7 +94,7 @@ describe("the built package", () => {
       message: "queried key is not supported",
       sentinelCode: "FAILED_TO_UNMARSHAL",
       grpcLoadedByRoot: false,
-      loaded: 4,
+      loaded: 5,
     });
   });
 
