@@ -94,3 +94,20 @@ export {
   isEventJsonError,
   type DecodeEventResult,
 } from "./json/decode.js";
+export {
+  streamEvents,
+  StreamEventsError,
+  isStreamEventsError,
+  TRACEE_EVENTS_ADDRESS,
+  type StreamEventsOptions,
+  type ReconnectOptions,
+  type ReconnectInfo,
+} from "./inputs/grpc.js";
+export type { EventInput, InputOptions } from "./inputs/input.js";
+export {
+  DEFAULT_QUEUE_CAPACITY,
+  type InputStats,
+  type OverflowPolicy,
+  type QueueOptions,
+} from "./queue.js";
+export * from "./legacy/index.js";
