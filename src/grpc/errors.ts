@@ -1,49 +1,7 @@
 import { Metadata } from "@grpc/grpc-js";
+import { type StatusName, statusName } from "./status-names.js";
 
-/** The name of a gRPC status code, as the gRPC spec spells it (`"NOT_FOUND"`). */
-export type StatusName =
-  | "OK"
-  | "CANCELLED"
-  | "UNKNOWN"
-  | "INVALID_ARGUMENT"
-  | "DEADLINE_EXCEEDED"
-  | "NOT_FOUND"
-  | "ALREADY_EXISTS"
-  | "PERMISSION_DENIED"
-  | "RESOURCE_EXHAUSTED"
-  | "FAILED_PRECONDITION"
-  | "ABORTED"
-  | "OUT_OF_RANGE"
-  | "UNIMPLEMENTED"
-  | "INTERNAL"
-  | "UNAVAILABLE"
-  | "DATA_LOSS"
-  | "UNAUTHENTICATED";
-
-const NAMES: readonly StatusName[] = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];
-
-/** The name of gRPC status `code`; `"UNKNOWN"` for a number outside the spec. */
-export function statusName(code: number): StatusName {
-  return NAMES[code] ?? "UNKNOWN";
-}
+export { type StatusName, statusName };
 
 const BRAND: unique symbol = Symbol.for("tracee-ds.DataSourceClientError");
 

@@ -48,3 +48,11 @@ export {
   type ViolationKind,
 } from "./check.js";
 export { startTestServer, type TestServer, type TestServerOptions } from "./server.js";
+export {
+  fakeTracee,
+  type FakeTracee,
+  type FakeTraceeOptions,
+  type FakeTraceeThen,
+  type StreamEventsCall,
+} from "./fake-tracee.js";
+export { buildEvent, type BuildEventOptions, type BuildProcess, type BuildDataValue } from "./build-event.js";

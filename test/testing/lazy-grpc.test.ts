@@ -75,3 +75,35 @@ describe("loading tracee-ds/testing", () => {
     expect(out).toMatch(/closed\n$/);
   });
 });
+
+describe("loading tracee-ds/events", () => {
+  const events = JSON.stringify(pathToFileURL(join(root, "src/events/index.ts")).href);
+  const testing = JSON.stringify(pathToFileURL(join(root, "src/testing/index.ts")).href);
+
+  it("does not load grpc-js for the model, the JSON, the NDJSON input or a fake Tracee", () => {
+    const out = run(
+      `const e = await import(${events});
+       const t = await import(${testing});
+       const event = t.buildEvent("openat", { data: { fd: 3 } });
+       const again = e.decodeEventJson(e.encodeEventJson(event));
+       const tracee = await t.fakeTracee({ events: [event] });
+       await tracee.close();
+       console.log("ok", e.getData(again, "fd", "int32"));`,
+    );
+    expect(out).toBe("ok 3\n");
+  });
+
+  it("loads grpc-js once streamEvents starts", () => {
+    const out = run(
+      `const e = await import(${events});
+       const t = await import(${testing});
+       const tracee = await t.fakeTracee({ events: [t.buildEvent("openat")] });
+       let n = 0;
+       for await (const _ of e.streamEvents({ address: tracee.address })) n++;
+       await tracee.close();
+       console.log("streamed", n);`,
+    );
+    expect(out).toMatch(/^GRPC .*@grpc\/grpc-js/m);
+    expect(out).toMatch(/streamed 1\n$/);
+  });
+});

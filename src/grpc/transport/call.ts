@@ -10,7 +10,11 @@
  */
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
 import { status as Status } from "@grpc/grpc-js";
+import { FramingError, MessageReader } from "./framing.js";
 import { type CallStatus, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
+
+/** Largest response message a call reads, when it reads them. */
+const MAX_RESPONSE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
  * How many request bytes may wait in the stream's buffer before the writer
@@ -26,35 +30,69 @@ export class ClientCall {
   readonly #onSettled: (call: ClientCall) => void;
   #status: CallStatus | undefined;
   #httpStatus = 0;
+  #responded = false;
   #halfClosed = false;
   #waiters: (() => void)[] = [];
   #deadlineTimer: NodeJS.Timeout | undefined;
+  /** Whether response messages are read (server streaming). */
+  #streaming = false;
+  /** The server's status, held until the body is read (server streaming). */
+  #serverStatus: CallStatus | undefined;
   #resolve!: (status: CallStatus) => void;
   /** The call's status; never rejects. */
   readonly status: Promise<CallStatus>;
 
+  /**
+   * @param onMessage - receives each response message (server streaming);
+   *   without it the response body is read and dropped.
+   */
   constructor(
     stream: ClientHttp2Stream,
     abort: AbortController,
     deadline: number | undefined,
     onSettled: (call: ClientCall) => void,
+    onMessage?: (message: Buffer) => void,
   ) {
     this.#stream = stream;
     this.#abort = abort;
     this.#onSettled = onSettled;
     this.status = new Promise((resolve) => (this.#resolve = resolve));
     stream.on("response", (headers, flags) => this.#onResponse(headers, flags));
-    stream.on("trailers", (trailers) => this.#settle(statusFromTrailers(trailers) ?? noStatus("trailers")));
+    stream.on("trailers", (trailers) => this.#onStatus(statusFromTrailers(trailers) ?? noStatus("trailers")));
     stream.on("drain", () => this.#wake());
     stream.on("error", () => undefined); // the outcome is read at 'close'
     stream.on("close", () => this.#onClose());
-    stream.resume(); // the response body (an empty message) is not needed
+    this.#streaming = onMessage !== undefined;
+    if (onMessage === undefined) {
+      stream.resume(); // the response body (an empty message) is not needed
+    } else {
+      // The trailers can arrive before the messages ahead of them are read:
+      // the status waits for the end of the body.
+      stream.on("end", () => {
+        if (this.#serverStatus !== undefined) this.#settle(this.#serverStatus);
+      });
+      const reader = new MessageReader(MAX_RESPONSE_MESSAGE_BYTES);
+      stream.on("data", (chunk: Buffer) => {
+        if (this.#status !== undefined) return;
+        try {
+          reader.push(chunk, onMessage);
+        } catch (err) {
+          if (!(err instanceof FramingError)) throw err;
+          this.cancel({ code: Status.INTERNAL, details: err.message });
+        }
+      });
+    }
     if (deadline !== undefined) {
       this.#deadlineTimer = setTimeout(
         () => this.cancel({ code: Status.DEADLINE_EXCEEDED, details: "Deadline exceeded" }),
         Math.max(0, deadline - Date.now()),
       );
     }
+  }
+
+  /** Whether the server answered with response headers (not a trailers-only status): the call was accepted. */
+  get responded(): boolean {
+    return this.#responded;
   }
 
   /** Whether the call has its status. */
@@ -70,6 +108,16 @@ export class ClientCall {
   /** Whether the writer should wait ({@link drained}) before writing more. */
   get full(): boolean {
     return this.#stream.writableLength > MAX_BUFFERED_BYTES;
+  }
+
+  /** Stops reading responses until {@link resumeReading}: HTTP/2 flow control then holds the server back. */
+  pauseReading(): void {
+    this.#stream.pause();
+  }
+
+  /** Reads responses again after {@link pauseReading}. */
+  resumeReading(): void {
+    this.#stream.resume();
   }
 
   /** Sends request bytes (framed messages). Ignored once the call is settled. */
@@ -101,12 +149,18 @@ export class ClientCall {
     this.#settle(status);
   }
 
+  /** The server's own status: at once, or after the body when messages are read. */
+  #onStatus(status: CallStatus): void {
+    if (!this.#streaming || this.#stream.readableEnded) this.#settle(status);
+    else this.#serverStatus ??= status;
+  }
+
   #onResponse(headers: IncomingHttpHeaders, flags: number): void {
     this.#httpStatus = Number(headers[":status"]);
     const endOfStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     const trailersOnly = statusFromTrailers(headers);
     if (trailersOnly !== undefined && (endOfStream || this.#httpStatus !== 200)) {
-      this.#settle(trailersOnly);
+      this.#onStatus(trailersOnly);
     } else if (this.#httpStatus !== 200) {
       this.#settle(statusFromHttp(this.#httpStatus));
     } else {
@@ -115,12 +169,18 @@ export class ClientCall {
         this.#settle({ code: Status.UNKNOWN, details: `server answered with content-type ${JSON.stringify(type)}, not gRPC` });
       } else if (endOfStream) {
         this.#settle(noStatus("response headers"));
+      } else {
+        this.#responded = true;
       }
     }
   }
 
   #onClose(): void {
     if (this.#status !== undefined) return;
+    if (this.#serverStatus !== undefined) {
+      this.#settle(this.#serverStatus);
+      return;
+    }
     const stream = this.#stream;
     const session = stream.session;
     if (session === undefined || session.destroyed) {

@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly metadata: Metadata;
   /** Absolute time (ms since the epoch) after which the call ends with DEADLINE_EXCEEDED. */
   readonly deadline: number | undefined;
+  /** Receives each response message, for a server-streaming call. */
+  readonly onMessage?: (message: Buffer) => void;
 }
 
 const USER_AGENT = "tracee-ds-grpc";
@@ -150,10 +152,16 @@ export class Channel {
         cause: err,
       });
     }
-    const call = new ClientCall(stream, abort, options.deadline, (done) => {
-      this.#calls.delete(done);
-      this.#updateRef();
-    });
+    const call = new ClientCall(
+      stream,
+      abort,
+      options.deadline,
+      (done) => {
+        this.#calls.delete(done);
+        this.#updateRef();
+      },
+      options.onMessage,
+    );
     this.#calls.add(call);
     this.#updateRef();
     return call;

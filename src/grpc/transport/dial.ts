@@ -42,6 +42,11 @@ export function dialTarget(address: string): DialTarget {
 /** A connection error, worded for the person running the client. */
 export class DialError extends Error {
   override readonly name = "DialError";
+  /** The system error code behind it (`"ENOENT"`, `"EACCES"`, …), when there is one. */
+  get errno(): string | undefined {
+    const code = (this.cause as NodeJS.ErrnoException | undefined)?.code;
+    return typeof code === "string" ? code : undefined;
+  }
 }
 
 function describe(err: NodeJS.ErrnoException, target: DialTarget): string {

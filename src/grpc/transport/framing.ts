@@ -69,3 +69,42 @@ export class FrameChunker {
     this.#used = 0;
   }
 }
+
+/** A response the reader cannot take: a compressed or oversized message. @internal */
+export class FramingError extends Error {
+  override readonly name = "FramingError";
+}
+
+/**
+ * Splits received bytes into gRPC messages, across chunk boundaries.
+ *
+ * @internal
+ */
+export class MessageReader {
+  #rest: Buffer | undefined;
+
+  constructor(readonly maxMessageBytes: number) {}
+
+  /** Feeds `chunk`; calls `onMessage` with each complete message, in order. Throws {@link FramingError}. */
+  push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
+    let buf = this.#rest === undefined ? chunk : Buffer.concat([this.#rest, chunk]);
+    this.#rest = undefined;
+    let pos = 0;
+    while (buf.length - pos >= PREFIX_BYTES) {
+      if (buf[pos] !== 0) throw new FramingError("the server sent a compressed message, which this client did not ask for");
+      const length = buf.readUInt32BE(pos + 1);
+      if (length > this.maxMessageBytes) {
+        throw new FramingError(`the server sent a message of ${length} bytes, over the limit of ${this.maxMessageBytes}`);
+      }
+      const end = pos + PREFIX_BYTES + length;
+      if (end > buf.length) break;
+      onMessage(buf.subarray(pos + PREFIX_BYTES, end));
+      pos = end;
+    }
+    if (pos < buf.length) {
+      buf = buf.subarray(pos);
+      // Keep a copy only of a small remainder; a large one is kept as is.
+      this.#rest = buf.length < 4096 ? Buffer.from(buf) : buf;
+    }
+  }
+}
