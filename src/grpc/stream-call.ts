@@ -188,11 +188,18 @@ export class StreamWrite {
       this.#armIdleTimer(limit - idleFor);
       return;
     }
+    // Finish here, not through #fail: a failure may already be queued behind
+    // an authorize hook that is still answering, and then #fail would do
+    // nothing and the stream would hang. The client hears the queued failure,
+    // else the idle limit; a hook answering later finds the stream finished.
+    this.#authorizing = false;
+    if (this.#failure !== undefined) {
+      this.#finish(this.#failure);
+      return;
+    }
     this.host.budget.exceeded("streamIdleTimeoutMs");
     this.host.logger.warn("stream idle too long; ended", "namespace", this.#namespace, "id", this.#id);
-    // Fail, not drop: the client hears why, and an authorize hook still pending cannot revive it.
-    this.#authorizing = false;
-    this.#fail(limitStatus("streamIdleTimeoutMs", this.host.limits));
+    this.#finish(limitStatus("streamIdleTimeoutMs", this.host.limits));
   }
 
   #onFrame({ frame, size }: SizedFrame): void {
