@@ -19,7 +19,10 @@ export interface ServiceStats {
   readonly failedStreams: number;
   /** Streams whose client went away (cancel, reset, deadline, lost connection) before they were written. */
   readonly droppedStreams: number;
-  /** How many calls each limit refused. */
+  /**
+   * How many streams each limit refused; each of these refusals is also
+   * logged at `warn`. `maxMessageBytes` and `maxDepth` are not counted here.
+   */
   readonly limitsExceeded: Readonly<Record<LimitName, number>>;
 }
 
@@ -48,7 +51,8 @@ export class Budget {
 
   /**
    * Admits a new stream on `connection`, or names the limit that refuses it
-   * (and counts the refusal). An admitted stream must {@link leave} once.
+   * (the caller counts the refusal with {@link exceeded}). An admitted stream
+   * must {@link leave} once.
    */
   admit(connection: ConnectionKey): LimitName | undefined {
     const onConnection = this.#perConnection.get(connection) ?? 0;
@@ -60,7 +64,7 @@ export class Budget {
           : this.#bytes >= this.limits.maxServerBufferedBytes
             ? "maxServerBufferedBytes"
             : undefined;
-    if (refused !== undefined) return this.exceeded(refused);
+    if (refused !== undefined) return refused;
     this.#open++;
     this.#perConnection.set(connection, onConnection + 1);
     return undefined;
@@ -68,11 +72,12 @@ export class Budget {
 
   /**
    * Takes `bytes` more for a stream that already holds `held`, or names the
-   * limit that refuses them (and counts the refusal); nothing is taken then.
+   * limit that refuses them (the caller counts the refusal with
+   * {@link exceeded}); nothing is taken then.
    */
   take(held: number, bytes: number): LimitName | undefined {
-    if (held + bytes > this.limits.maxStreamBytes) return this.exceeded("maxStreamBytes");
-    if (this.#bytes + bytes > this.limits.maxServerBufferedBytes) return this.exceeded("maxServerBufferedBytes");
+    if (held + bytes > this.limits.maxStreamBytes) return "maxStreamBytes";
+    if (this.#bytes + bytes > this.limits.maxServerBufferedBytes) return "maxServerBufferedBytes";
     this.#bytes += bytes;
     return undefined;
   }
@@ -91,10 +96,9 @@ export class Budget {
     else this.#perConnection.set(connection, left);
   }
 
-  /** Counts a refusal by `limit` and returns its name. */
-  exceeded(limit: LimitName): LimitName {
+  /** Counts a refusal by `limit`. The stream that calls it also logs it (stream-call.ts). */
+  exceeded(limit: LimitName): void {
     this.#exceeded[limit]++;
-    return limit;
   }
 
   stats(): ServiceStats {

@@ -95,18 +95,22 @@ export class StreamWrite {
   #count = 0;
   /** Bytes this stream holds in the budget. */
   #held = 0;
+  /** The data source the first entry named; `#named` once it did. */
   #namespace = "";
   #id = "";
+  #named = false;
   #ds: WritableDataSource | undefined;
   /** Set while the authorize hook is answering. */
   #authorizing = false;
   /** The first failure seen; reported once authorization is settled. */
   #failure: CallStatus | undefined;
+  /** The client half-closed. */
   #ended = false;
   /** A status was sent, or the call went away. */
   #finished = false;
   /** Admitted into the budget, and not yet left it. */
   #admitted = false;
+  readonly #peer: string;
   readonly #connection: ConnectionKey;
   readonly #http2: ServerHttp2Stream | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -118,15 +122,15 @@ export class StreamWrite {
     readonly callback: sendUnaryData<Buffer>,
   ) {
     this.#http2 = http2StreamOf(call);
-    this.#connection = this.#http2?.session ?? call.getPeer();
+    this.#peer = call.getPeer();
+    this.#connection = this.#http2?.session ?? this.#peer;
   }
 
   start(): void {
     const refused = this.host.budget.admit(this.#connection);
     if (refused !== undefined) {
       this.#finished = true;
-      this.host.logger.warn("stream refused", "limit", refused, "peer", this.call.getPeer());
-      reply(this.callback, limitStatus(refused, this.host.limits));
+      reply(this.callback, this.#refuse(refused));
       return;
     }
     this.#admitted = true;
@@ -136,6 +140,21 @@ export class StreamWrite {
     call.on("cancelled", () => this.#drop());
     call.on("error", () => this.#drop());
     this.#armIdleTimer(this.host.limits.streamIdleTimeoutMs);
+  }
+
+  /** The data source this stream writes to, as log key/value pairs, once an entry named it. */
+  #where(): unknown[] {
+    return this.#named ? ["namespace", this.#namespace, "id", this.#id] : [];
+  }
+
+  /**
+   * Counts a refusal by `limit` in the stats and logs it at warn: every
+   * refusal counted is logged, and only those are. Returns the status to send.
+   */
+  #refuse(limit: LimitName): CallStatus {
+    this.host.budget.exceeded(limit);
+    this.host.logger.warn("stream refused: limit exceeded", "limit", limit, ...this.#where(), "peer", this.#peer);
+    return limitStatus(limit, this.host.limits);
   }
 
   /** Lets go of everything the stream holds, once, and counts how it ended. */
@@ -171,7 +190,7 @@ export class StreamWrite {
     if (this.#finished) return;
     this.#finished = true;
     this.#release("dropped");
-    this.host.logger.debug("stream cancelled; nothing of it is written", "namespace", this.#namespace, "id", this.#id);
+    this.host.logger.debug("stream cancelled; nothing of it is written", ...this.#where(), "peer", this.#peer);
   }
 
   #armIdleTimer(ms: number): void {
@@ -193,13 +212,7 @@ export class StreamWrite {
     // nothing and the stream would hang. The client hears the queued failure,
     // else the idle limit; a hook answering later finds the stream finished.
     this.#authorizing = false;
-    if (this.#failure !== undefined) {
-      this.#finish(this.#failure);
-      return;
-    }
-    this.host.budget.exceeded("streamIdleTimeoutMs");
-    this.host.logger.warn("stream idle too long; ended", "namespace", this.#namespace, "id", this.#id);
-    this.#finish(limitStatus("streamIdleTimeoutMs", this.host.limits));
+    this.#finish(this.#failure ?? this.#refuse("streamIdleTimeoutMs"));
   }
 
   #onFrame({ frame, size }: SizedFrame): void {
@@ -208,7 +221,7 @@ export class StreamWrite {
     const index = this.#count++;
     const limits = this.host.limits;
     if (index >= limits.maxStreamEntries) {
-      this.#fail(limitStatus(this.host.budget.exceeded("maxStreamEntries"), limits));
+      this.#fail(this.#refuse("maxStreamEntries"));
       return;
     }
     if (!frame.targetKnown) {
@@ -218,6 +231,7 @@ export class StreamWrite {
     if (index === 0) {
       this.#namespace = frame.namespace;
       this.#id = frame.id;
+      this.#named = true;
       this.#authorizeAndResolve();
       if (this.#finished) return;
     } else if (frame.namespace !== this.#namespace || frame.id !== this.#id) {
@@ -235,7 +249,7 @@ export class StreamWrite {
     }
     const refused = this.host.budget.take(this.#held, size);
     if (refused !== undefined) {
-      this.#fail(limitStatus(refused, limits));
+      this.#fail(this.#refuse(refused));
       return;
     }
     this.#held += size;

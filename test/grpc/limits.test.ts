@@ -14,6 +14,7 @@ import {
   stringValue,
   TRANSPORTS,
 } from "./helpers.js";
+import { recordingLogger } from "./logging.js";
 
 const entry = (key: string, value = "x") =>
   request({ namespace: "test", id: "recorder", key: stringValue(key), value: stringValue(value) });
@@ -120,6 +121,58 @@ describe.each(TRANSPORTS)("limits over %s", (transport) => {
     const out = await new RawClient(server.address).stream([entry("a"), entry("b"), entry("c")]);
     expect(out.code).toBe(Status.RESOURCE_EXHAUSTED);
     expect(server.stats().limitsExceeded).toEqual(only("maxStreamEntries", 1));
+  });
+});
+
+describe.each(TRANSPORTS)("refusals are logged over %s", (transport) => {
+  it("every refusal counted in limitsExceeded is logged at warn, with the limit, the data source when known and the peer", async () => {
+    const { logger, warnings } = recordingLogger();
+    const counted: Record<LimitName, number> = only("maxStreamEntries", 0);
+    const add = (stats: { limitsExceeded: Record<LimitName, number> }) => {
+      for (const [name, n] of Object.entries(stats.limitsExceeded)) counted[name as LimitName] += n;
+    };
+    const big = (key: string) => entry(key, "y".repeat(600)); // two are over 1000 bytes
+
+    // Mid-stream refusals, after the first entry named the data source.
+    const a = await serve(fixture().registry, transport, { logger, maxStreamEntries: 2, maxStreamBytes: 1000 });
+    const rawA = new RawClient(a.address);
+    expect((await rawA.stream([entry("a"), entry("b"), entry("c")])).code).toBe(Status.RESOURCE_EXHAUSTED);
+    expect((await rawA.stream([big("a"), big("b")])).code).toBe(Status.RESOURCE_EXHAUSTED);
+    const b = await serve(fixture().registry, transport, { logger, maxServerBufferedBytes: 1000, streamIdleTimeoutMs: 100 });
+    const rawB = new RawClient(b.address);
+    expect((await rawB.stream([big("a"), big("b")])).code).toBe(Status.RESOURCE_EXHAUSTED);
+    // Idle, once after an entry and once before any.
+    expect((await rawB.open().outcome).code).toBe(Status.DEADLINE_EXCEEDED);
+    const idle = rawB.open();
+    await sendFrame(idle.call, entry("a"));
+    expect((await idle.outcome).code).toBe(Status.DEADLINE_EXCEEDED);
+    // Refused at admission.
+    const c = await serve(fixture().registry, transport, { logger, maxConcurrentStreams: 1 });
+    const d = await serve(fixture().registry, transport, { logger, maxStreamsPerConnection: 1 });
+    for (const server of [c, d]) {
+      const raw = new RawClient(server.address);
+      const held = raw.open();
+      await sendFrame(held.call, entry("held"));
+      await vi.waitFor(() => expect(server.stats().openStreams).toBe(1));
+      expect((await raw.stream([entry("x")])).code).toBe(Status.RESOURCE_EXHAUSTED);
+      held.call.end();
+      expect((await held.outcome).code).toBe(0);
+    }
+    for (const server of [a, b, c, d]) add(server.stats());
+
+    const refusals = warnings.filter((w) => w.fields["limit"] !== undefined);
+    for (const limit of Object.keys(counted) as LimitName[]) {
+      expect(counted[limit], limit).toBeGreaterThan(0);
+      expect(refusals.filter((w) => w.fields["limit"] === limit).length, limit).toBe(counted[limit]);
+    }
+    expect(refusals.length).toBe(Object.values(counted).reduce((x, y) => x + y, 0));
+    for (const w of refusals) expect(w.fields["peer"], w.msg).toMatch(/\S/);
+    // Where an entry named the data source, the line names it too.
+    for (const limit of ["maxStreamEntries", "maxStreamBytes", "maxServerBufferedBytes"]) {
+      expect(refusals.find((w) => w.fields["limit"] === limit)?.fields).toMatchObject({ namespace: "test", id: "recorder" });
+    }
+    const idleLines = refusals.filter((w) => w.fields["limit"] === "streamIdleTimeoutMs");
+    expect(idleLines.map((w) => w.fields["id"]).sort()).toEqual(["recorder", undefined]);
   });
 });
 
