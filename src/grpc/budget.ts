@@ -13,11 +13,21 @@ export interface ServiceStats {
   readonly openStreams: number;
   /** Request bytes (as received on the wire) held by unfinished streams now. */
   readonly bufferedBytes: number;
-  /** Streams written to their data source. */
+  /**
+   * Streams written to their data source. A stream whose write had started
+   * counts here once the write succeeded, even if its client cancelled meanwhile.
+   */
   readonly committedStreams: number;
-  /** Streams that ended with an error status (bad entry, limit, data source error, …). */
+  /**
+   * Streams that ended with an error status: a bad entry, a limit, the data
+   * source's write failing (also after a cancel that came while it ran), or
+   * grpc-js refusing a message itself (larger than `maxMessageBytes`).
+   */
   readonly failedStreams: number;
-  /** Streams whose client went away (cancel, reset, deadline, lost connection) before they were written. */
+  /**
+   * Streams whose client went away (cancel, reset, deadline, lost connection)
+   * before their write started; nothing of them was written.
+   */
   readonly droppedStreams: number;
   /**
    * How many streams each limit refused; each of these refusals is also

@@ -17,6 +17,7 @@ import { CallStatus, reply, target } from "./call-status.js";
 import type { LimitName, ResolvedLimits } from "./limits.js";
 import { http2StreamOf, settleInFlightFrames } from "./liveness.js";
 import type { RequestFrame } from "./request-codec.js";
+import { statusName } from "./status-names.js";
 
 /** A decoded request message and its size on the wire. @internal */
 export interface SizedFrame {
@@ -50,6 +51,33 @@ export interface StreamHost {
 const MiB = 1024 * 1024;
 
 const WENT_AWAY: ReadonlySet<Status> = new Set([Status.CANCELLED, Status.DEADLINE_EXCEEDED]);
+
+/**
+ * The status sent on `stream` other than by this service's own reply: grpc-js
+ * answers a call itself when it refuses a message (larger than
+ * `grpc.max_receive_message_length`) or the call's deadline passes.
+ */
+function statusSentOn(stream: ServerHttp2Stream | undefined): CallStatus | undefined {
+  if (stream === undefined) return undefined;
+  const headers = stream.sentTrailers ?? stream.sentHeaders;
+  const code = Number(headers?.["grpc-status"]);
+  if (!Number.isInteger(code)) return undefined;
+  const message = headers?.["grpc-message"];
+  let details = typeof message === "string" ? message : "";
+  try {
+    details = decodeURIComponent(details);
+  } catch {
+    // keep it percent-encoded
+  }
+  return new CallStatus(code, details);
+}
+
+/** The status carried by an error grpc-js emits on a call, if it carries one. */
+function statusOfError(err: unknown): CallStatus | undefined {
+  const { code, details } = (typeof err === "object" && err !== null ? err : {}) as { code?: unknown; details?: unknown };
+  if (typeof code !== "number") return undefined;
+  return new CallStatus(code, typeof details === "string" ? details : err instanceof Error ? err.message : "");
+}
 
 function bytes(n: number): string {
   return n >= MiB && n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
@@ -110,6 +138,12 @@ export class StreamWrite {
   #finished = false;
   /** Admitted into the budget, and not yet left it. */
   #admitted = false;
+  /**
+   * Handed to the data source's write queue: from then on the write's result
+   * (written, failed, or skipped because the client had gone) counts, whatever
+   * a cancel says meanwhile.
+   */
+  #writing = false;
   readonly #peer: string;
   readonly #connection: ConnectionKey;
   readonly #http2: ServerHttp2Stream | undefined;
@@ -137,8 +171,8 @@ export class StreamWrite {
     const call = this.call;
     call.on("data", (sized: SizedFrame) => this.#onFrame(sized));
     call.on("end", () => this.#onEnd());
-    call.on("cancelled", () => this.#drop());
-    call.on("error", () => this.#drop());
+    call.on("cancelled", () => this.#onGone());
+    call.on("error", (err: unknown) => this.#onGone(err));
     this.#armIdleTimer(this.host.limits.streamIdleTimeoutMs);
   }
 
@@ -183,6 +217,43 @@ export class StreamWrite {
     this.host.budget.give(this.#held);
     this.#held = 0;
     if (!this.#authorizing) this.#finish(status);
+  }
+
+  /**
+   * The call ended without this service's answer: its client went away
+   * (cancel, reset, deadline, lost connection), or grpc-js answered it itself
+   * (a message over `grpc.max_receive_message_length`), which is a failure.
+   * Once the write started, its result counts instead.
+   */
+  #onGone(err?: unknown): void {
+    if (this.#finished) return;
+    if (this.#writing) {
+      this.host.logger.debug(
+        "stream cancelled once its write was queued; written only if that write had started, and counted by its result",
+        ...this.#where(),
+        "peer",
+        this.#peer,
+      );
+      return;
+    }
+    const status = statusSentOn(this.#http2) ?? statusOfError(err);
+    const wentAway = status === undefined ? err === undefined : WENT_AWAY.has(status.code);
+    if (wentAway) {
+      this.#drop();
+      return;
+    }
+    this.#finished = true;
+    this.#release("failed");
+    this.host.logger.warn(
+      "stream ended by grpc-js; nothing of it is written",
+      "status",
+      status === undefined ? "UNKNOWN" : statusName(status.code),
+      "details",
+      status?.details ?? (err instanceof Error ? err.message : String(err)),
+      ...this.#where(),
+      "peer",
+      this.#peer,
+    );
   }
 
   /** The client went away (cancel, reset, deadline, lost connection): drop everything. */
@@ -309,8 +380,11 @@ export class StreamWrite {
     clearTimeout(this.#idleTimer);
     const data = this.#entries;
     this.#entries = new Map();
+    this.#writing = true;
     this.host.write(ds, data, this.call, this.#namespace, this.#id, (status) =>
-      // A write skipped because the call was cancelled or out of time meanwhile: the client went away.
+      // Counted by the write's result, whatever a cancel said meanwhile. A
+      // write skipped because the call was cancelled or out of time before its
+      // turn came: the client went away, nothing was written.
       this.#finish(status, status === null ? "committed" : WENT_AWAY.has(status.code) ? "dropped" : "failed"),
     );
   }
