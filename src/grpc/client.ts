@@ -6,7 +6,7 @@ import { DataSourceClientError } from "./errors.js";
 import { DEFAULT_MAX_DEPTH } from "./limits.js";
 import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
-import type { ClientCall } from "./transport/call.js";
+import type { Call } from "./transport/call.js";
 import { Channel, ChannelError } from "./transport/channel.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
 import { FrameChunker, frameMessage } from "./transport/framing.js";
@@ -38,6 +38,12 @@ export interface DataSourceClientOptions {
    * fail with `UNAVAILABLE` (default 20,000 ms).
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * Calls in flight at once on the client's connection (default 100); more
+   * wait their turn, so a burst of a hundred thousand writes neither floods
+   * the server nor trips its per-connection stream limit.
+   */
+  readonly maxConcurrentCalls?: number;
   /** Metadata (headers) sent with every call, e.g. an authorization token. */
   readonly metadata?: Metadata;
   /**
@@ -93,6 +99,8 @@ export interface DataSourceWriter {
 }
 
 const noop = (): void => {};
+/** Default of {@link DataSourceClientOptions.maxConcurrentCalls}. */
+const DEFAULT_MAX_CONCURRENT_CALLS = 100;
 const STOPPED = Symbol("stopped");
 
 function aborted(signal: AbortSignal): DataSourceClientError {
@@ -175,12 +183,14 @@ export class DataSourceClient {
     }
     this.#encoder = new RequestEncoder(options.maxDepth ?? DEFAULT_MAX_DEPTH);
     this.#metadata = options.metadata;
-    this.#channel = new Channel(
-      target,
-      options.credentials ?? grpcCredentials.createInsecure(),
-      options.channelOptions ?? {},
+    const maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS;
+    if (!Number.isSafeInteger(maxConcurrentCalls) || maxConcurrentCalls < 1) {
+      throw new RangeError(`maxConcurrentCalls must be a whole number >= 1, got ${maxConcurrentCalls}`);
+    }
+    this.#channel = new Channel(target, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {}, {
       connectTimeoutMs,
-    );
+      maxConcurrentCalls,
+    });
   }
 
   /**
@@ -257,19 +267,33 @@ export class DataSourceClient {
   async waitForReady(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let delay = 50;
-    for (;;) {
-      try {
-        await this.#channel.connect();
-        return;
-      } catch (err) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const notConnected = (reason: string, cause?: unknown) =>
+      new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause });
+    try {
+      for (;;) {
+        let attempt: unknown;
+        const outcome = await Promise.race([
+          this.#channel.connect().then(
+            () => "connected" as const,
+            (err: unknown) => ((attempt = err), "failed" as const),
+          ),
+          timedOut,
+        ]);
+        if (outcome === "connected") return;
+        if (outcome === "timeout") throw notConnected(`no connection within ${timeoutMs} ms`);
         const left = deadline - Date.now();
-        if (left <= 0 || (err instanceof ChannelError && err.code === Status.CANCELLED)) {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause: err });
+        if (left <= 0 || (attempt instanceof ChannelError && attempt.code === Status.CANCELLED)) {
+          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+        if ((await Promise.race([new Promise((resolve) => setTimeout(resolve, Math.min(delay, left))), timedOut])) === "timeout") {
+          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
+        }
         delay = Math.min(delay * 2, 1000);
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -298,7 +322,7 @@ export class DataSourceClient {
    * Starts a call, or rejects with the reason it could not start: no server,
    * the deadline passing while connecting, the signal aborting meanwhile.
    */
-  async #start(path: string, deadline: number | undefined, options: WriteOptions | undefined): Promise<ClientCall> {
+  async #start(path: string, deadline: number | undefined, options: WriteOptions | undefined): Promise<Call> {
     const signal = options?.signal;
     const starting = this.#channel.start({ path, metadata: this.#metadataFor(options), deadline });
     let giveUp: ((err: DataSourceClientError) => void) | undefined;
@@ -327,14 +351,20 @@ export class DataSourceClient {
   async #unary(bytes: Buffer, options: WriteOptions | undefined): Promise<void> {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
-    const call = await this.#start(WRITE_PATH, this.#deadline(options), options);
-    const onAbort = () => call.cancel({ code: Status.CANCELLED, details: "aborted" });
+    // One listener from start to finish: an abort while the call starts is not missed.
+    let call: Call | undefined;
+    const onAbort = () => call?.cancel({ code: Status.CANCELLED, details: "aborted" });
     signal?.addEventListener("abort", onAbort, { once: true });
-    call.end(frameMessage(bytes));
-    const status = await call.status;
-    signal?.removeEventListener("abort", onAbort);
-    if (status.code === Status.OK) return;
-    throw signal?.aborted ? aborted(signal) : statusError(status);
+    try {
+      call = await this.#start(WRITE_PATH, this.#deadline(options), options);
+      if (signal?.aborted) call.cancel({ code: Status.CANCELLED, details: "aborted" });
+      call.end(frameMessage(bytes));
+      const status = await call.status;
+      if (status.code === Status.OK) return;
+      throw signal?.aborted ? aborted(signal) : statusError(status);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   async #stream<T>(source: Entries<T>, encode: (entry: T) => Buffer, options: WriteOptions | undefined): Promise<void> {
@@ -342,7 +372,7 @@ export class DataSourceClient {
     if (signal?.aborted) throw aborted(signal);
     const deadline = this.#deadline(options);
 
-    let call: ClientCall | undefined;
+    let call: Call | undefined;
     /** Why this side gave up on the stream, once it did. */
     let failure: DataSourceClientError | undefined;
     let markStopped!: (value: typeof STOPPED) => void;
@@ -451,6 +481,14 @@ export class DataSourceClient {
       if (status.code === Status.OK) return;
       throw signal?.aborted ? aborted(signal) : statusError(status);
     }
-    throw statusError(await call.status);
+    const early = await call.status;
+    if (early.code === Status.OK) {
+      // The server said OK before the client had sent everything: what it wrote is not this stream.
+      throw new DataSourceClientError(
+        Status.INTERNAL,
+        "the server ended the call with OK before all entries were sent; the stream may be partly written",
+      );
+    }
+    throw statusError(early);
   }
 }

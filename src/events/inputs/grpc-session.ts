@@ -8,7 +8,7 @@
  */
 import { credentials as grpcCredentials, Metadata, status as Status } from "@grpc/grpc-js";
 import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
-import type { ClientCall } from "../../grpc/transport/call.js";
+import type { Call } from "../../grpc/transport/call.js";
 import { Channel, ChannelError } from "../../grpc/transport/channel.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DialError, dialTarget } from "../../grpc/transport/dial.js";
 import { frameMessage } from "../../grpc/transport/framing.js";
@@ -29,28 +29,26 @@ function errnoOf(err: unknown): string | undefined {
 /** Opens a session for one StreamEvents call with `options`. @internal */
 export function openEventStream(options: StreamEventsOptions): EventStreamSession {
   const target = dialTarget(options.address ?? TRACEE_DEFAULT_ADDRESS);
-  const channel = new Channel(
-    target,
-    options.credentials ?? grpcCredentials.createInsecure(),
-    {},
-    options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-  );
+  const channel = new Channel(target, options.credentials ?? grpcCredentials.createInsecure(), {}, {
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    maxConcurrentCalls: 1,
+  });
   const request = frameMessage(
     StreamEventsRequest.encode({
       policies: [...(options.policies ?? [])],
       mask: options.mask === undefined ? undefined : [...options.mask],
     }).finish(),
   );
-  let call: ClientCall | undefined;
+  let call: Call | undefined;
   let closed = false;
 
   return {
     async run(onEvent, onStarted) {
       let failure: StreamEventsError | undefined;
-      let started = false;
+      let startedEvents = false;
       const onMessage = (bytes: Buffer) => {
-        if (!started) {
-          started = true;
+        if (!startedEvents) {
+          startedEvents = true;
           onStarted();
         }
         let event: TraceeEvent | undefined;
@@ -69,8 +67,9 @@ export function openEventStream(options: StreamEventsOptions): EventStreamSessio
           void room.then(() => call?.resumeReading());
         }
       };
+      let started: Call;
       try {
-        call = await channel.start({
+        started = await channel.start({
           path: STREAM_EVENTS_PATH,
           metadata: options.metadata?.clone() ?? new Metadata(),
           deadline: undefined,
@@ -80,11 +79,12 @@ export function openEventStream(options: StreamEventsOptions): EventStreamSessio
         if (err instanceof ChannelError) return new StreamEventsError(err.code, err.details, errnoOf(err), { cause: err });
         throw err;
       }
-      if (closed) call.cancel({ code: Status.CANCELLED, details: "closed" });
-      call.end(request);
-      const status = await call.status;
+      call = started;
+      if (closed) started.cancel({ code: Status.CANCELLED, details: "closed" });
+      started.end(request);
+      const status = await started.status;
       // Accepted, even if no event came: a later failure is the stream's, not the request's.
-      if (!started && call.responded) onStarted();
+      if (!startedEvents && started.responded) onStarted();
       if (failure !== undefined) return failure;
       return status.code === Status.OK ? undefined : new StreamEventsError(status.code, status.details);
     },

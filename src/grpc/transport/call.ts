@@ -23,9 +23,27 @@ const MAX_RESPONSE_MESSAGE_BYTES = 64 * 1024 * 1024;
  */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/** What a caller does with a call, whichever transport object carries it. @internal */
+export interface Call {
+  /** The call's status; never rejects. */
+  readonly status: Promise<CallStatus>;
+  readonly settled: boolean;
+  readonly halfClosed: boolean;
+  readonly full: boolean;
+  readonly responded: boolean;
+  write(bytes: Buffer): void;
+  drained(): Promise<void>;
+  end(bytes?: Buffer): void;
+  cancel(status: CallStatus): void;
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
 /** @internal */
-export class ClientCall {
+export class ClientCall implements Call {
   readonly #stream: ClientHttp2Stream;
+  /** The connection, kept: Node unsets `stream.session` before the stream's 'close'. */
+  readonly #session: ClientHttp2Stream["session"];
   readonly #abort: AbortController;
   readonly #onSettled: (call: ClientCall) => void;
   #status: CallStatus | undefined;
@@ -54,6 +72,7 @@ export class ClientCall {
     onMessage?: (message: Buffer) => void,
   ) {
     this.#stream = stream;
+    this.#session = stream.session;
     this.#abort = abort;
     this.#onSettled = onSettled;
     this.status = new Promise((resolve) => (this.#resolve = resolve));
@@ -181,12 +200,14 @@ export class ClientCall {
       this.#settle(this.#serverStatus);
       return;
     }
-    const stream = this.#stream;
-    const session = stream.session;
-    if (session === undefined || session.destroyed) {
+    const rstCode = this.#stream.rstCode;
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) {
+      // Refused (also: opened past a GOAWAY's last stream): never processed, safe to send again.
+      this.#settle(statusFromReset(rstCode));
+    } else if (this.#session === undefined || this.#session.destroyed) {
       this.#settle({ code: Status.UNAVAILABLE, details: "the connection to the server was lost" });
-    } else if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
-      this.#settle(statusFromReset(stream.rstCode));
+    } else if (rstCode !== undefined && rstCode !== constants.NGHTTP2_NO_ERROR) {
+      this.#settle(statusFromReset(rstCode));
     } else {
       this.#settle(noStatus("stream"));
     }

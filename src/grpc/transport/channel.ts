@@ -1,7 +1,9 @@
 /**
  * A client's connection to one gRPC server over `node:http2`: connected on
  * first use, shared by every call, replaced after the server closes it or goes
- * away, and closed with the client. Calls start here.
+ * away, and closed with the client. Calls start here, at most
+ * `maxConcurrentCalls` at a time (the rest wait their turn), and a call the
+ * server refused unprocessed is sent again once (see retry.ts).
  *
  * grpc-js is used for what it shares with this transport (credentials,
  * metadata, status codes), not to carry bytes: it hands HTTP/2 one write per
@@ -14,6 +16,7 @@ import { type ClientHttp2Session, connect as http2Connect, constants } from "nod
 import { type ChannelCredentials, type ChannelOptions, Metadata, status as Status } from "@grpc/grpc-js";
 import { ClientCall } from "./call.js";
 import { type DialTarget, dial } from "./dial.js";
+import { RetryingCall } from "./retry.js";
 import { type CallStatus, grpcTimeout } from "./status.js";
 
 /** A failure before a call could start, carried as a gRPC status. @internal */
@@ -39,32 +42,47 @@ export interface StartOptions {
   readonly onMessage?: (message: Buffer) => void;
 }
 
+/** How a channel connects and how many calls it runs at once. @internal */
+export interface ChannelSettings {
+  readonly connectTimeoutMs: number;
+  /** Calls in flight at once; more wait for a slot. */
+  readonly maxConcurrentCalls: number;
+}
+
 const USER_AGENT = "tracee-ds-grpc";
+
+const closedError = () => new ChannelError(Status.CANCELLED, "the client is closed");
 
 /** @internal */
 export class Channel {
   readonly #target: DialTarget;
   readonly #credentials: ChannelCredentials;
   readonly #options: ChannelOptions;
+  readonly #settings: ChannelSettings;
   #session: ClientHttp2Session | undefined;
   #connecting: Promise<ClientHttp2Session> | undefined;
+  /** Aborted by close(): stops a connection attempt in progress. */
+  readonly #closing = new AbortController();
   readonly #calls = new Set<ClientCall>();
-  #closed = false;
+  #inFlight = 0;
+  #waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #scheme = "http";
   #callCredentials: Awaited<ReturnType<typeof dial>>["callCredentials"] | undefined;
 
-  readonly #connectTimeoutMs: number;
-
-  constructor(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions, connectTimeoutMs: number) {
+  constructor(target: DialTarget, credentials: ChannelCredentials, options: ChannelOptions, settings: ChannelSettings) {
     this.#target = target;
     this.#credentials = credentials;
     this.#options = options;
-    this.#connectTimeoutMs = connectTimeoutMs;
+    this.#settings = settings;
+  }
+
+  get #closed(): boolean {
+    return this.#closing.signal.aborted;
   }
 
   /** The session to start calls on: the current one, or a new connection. */
   connect(): Promise<ClientHttp2Session> {
-    if (this.#closed) return Promise.reject(new ChannelError(Status.CANCELLED, "the client is closed"));
+    if (this.#closed) return Promise.reject(closedError());
     const session = this.#session;
     if (session !== undefined && !session.closed && !session.destroyed) return Promise.resolve(session);
     this.#connecting ??= this.#open().finally(() => (this.#connecting = undefined));
@@ -72,16 +90,18 @@ export class Channel {
   }
 
   async #open(): Promise<ClientHttp2Session> {
+    const signal = this.#closing.signal;
     let dialed;
     try {
-      dialed = await dial(this.#target, this.#credentials, this.#options, this.#connectTimeoutMs);
+      dialed = await dial(this.#target, this.#credentials, this.#options, this.#settings.connectTimeoutMs, signal);
     } catch (err) {
+      if (this.#closed) throw closedError();
       throw new ChannelError(Status.UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err });
     }
     const { socket } = dialed;
     if (this.#closed) {
       socket.destroy();
-      throw new ChannelError(Status.CANCELLED, "the client is closed");
+      throw closedError();
     }
     this.#scheme = dialed.secure ? "https" : "http";
     this.#callCredentials = dialed.callCredentials;
@@ -98,36 +118,83 @@ export class Channel {
     session.on("close", forget);
     session.on("goaway", forget); // calls in flight finish; new ones get a new connection
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        const reason = err.code === "ETIMEDOUT" ? "the server did not answer in time" : err.message;
-        reject(new ChannelError(Status.UNAVAILABLE, `HTTP/2 with ${this.#target.text} failed: ${reason}`, { cause: err }));
+      const settle = (err?: ChannelError) => {
+        session.off("error", onError);
+        session.off("close", onClose);
+        session.off("remoteSettings", onSettings);
+        signal.removeEventListener("abort", onAbort);
+        session.setTimeout(0);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const unavailable = (reason: string, cause?: unknown) =>
+        new ChannelError(Status.UNAVAILABLE, `HTTP/2 with ${this.#target.text} failed: ${reason}`, { cause });
+      const onError = (err: NodeJS.ErrnoException) =>
+        settle(unavailable(err.code === "ETIMEDOUT" ? "the server did not answer in time" : err.message, err));
+      // A peer that closes the connection before speaking HTTP/2 (a proxy whose backend is down).
+      const onClose = () => settle(unavailable("the connection closed before the server's SETTINGS"));
+      // Connected once the server's SETTINGS arrived: it speaks HTTP/2.
+      const onSettings = () => settle();
+      const onAbort = () => {
+        session.destroy();
+        settle(closedError());
       };
       session.once("error", onError);
+      session.once("close", onClose);
+      session.once("remoteSettings", onSettings);
+      signal.addEventListener("abort", onAbort, { once: true });
       // A peer that accepted the connection but never speaks HTTP/2.
-      session.setTimeout(this.#connectTimeoutMs, () =>
+      session.setTimeout(this.#settings.connectTimeoutMs, () =>
         session.destroy(Object.assign(new Error("HTTP/2 handshake timed out"), { code: "ETIMEDOUT" })),
       );
-      // Connected once the server's SETTINGS arrived: it speaks HTTP/2.
-      session.once("remoteSettings", () => {
-        session.off("error", onError);
-        session.setTimeout(0);
-        resolve();
-      });
     });
     this.#session = session;
     this.#updateRef();
     return session;
   }
 
+  /** Waits for a free call slot; rejects once the client closes. */
+  #acquire(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#inFlight < this.#settings.maxConcurrentCalls) {
+      this.#inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next.resolve(); // the slot passes on
+    else this.#inFlight--;
+  }
+
   /**
-   * Starts a call: connects if needed, sends the request headers. Rejects
-   * with a {@link ChannelError} (`UNAVAILABLE` when the server cannot be
-   * reached, `DEADLINE_EXCEEDED`, `CANCELLED` once the client is closed).
+   * Starts a call once a slot is free: connects if needed, sends the request
+   * headers. Rejects with a {@link ChannelError} (`UNAVAILABLE` when the
+   * server cannot be reached, `DEADLINE_EXCEEDED`, `CANCELLED` once the
+   * client is closed).
    */
-  async start(options: StartOptions): Promise<ClientCall> {
+  async start(options: StartOptions): Promise<RetryingCall> {
+    await this.#acquire();
+    let first: ClientCall;
+    try {
+      first = await this.#startStream(options);
+    } catch (err) {
+      this.#release();
+      throw err;
+    }
+    return new RetryingCall(first, () => this.#startStream(options), () => this.#release());
+  }
+
+  /** Opens one HTTP/2 stream for a call. */
+  async #startStream(options: StartOptions): Promise<ClientCall> {
     const session = await this.connect();
     const metadata = await this.#withCallCredentials(options);
-    if (this.#closed) throw new ChannelError(Status.CANCELLED, "the client is closed");
+    if (this.#closed) throw closedError();
+    if (options.deadline !== undefined && options.deadline <= Date.now()) {
+      throw new ChannelError(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
+    }
     const headers = {
       ...metadata.toHttp2Headers(),
       [constants.HTTP2_HEADER_METHOD]: "POST",
@@ -140,9 +207,6 @@ export class Channel {
       "grpc-accept-encoding": "identity",
       ...(options.deadline === undefined ? {} : { "grpc-timeout": grpcTimeout(options.deadline - Date.now()) }),
     };
-    if (options.deadline !== undefined && options.deadline <= Date.now()) {
-      throw new ChannelError(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
-    }
     const abort = new AbortController();
     let stream;
     try {
@@ -173,7 +237,10 @@ export class Channel {
     const serviceUrl = `${this.#scheme}://${this.#target.authority}${options.path.slice(0, options.path.lastIndexOf("/"))}`;
     let generated: Metadata;
     try {
-      generated = await callCredentials.generateMetadata({ method_name: options.path.slice(options.path.lastIndexOf("/") + 1), service_url: serviceUrl });
+      generated = await callCredentials.generateMetadata({
+        method_name: options.path.slice(options.path.lastIndexOf("/") + 1),
+        service_url: serviceUrl,
+      });
     } catch (err) {
       throw new ChannelError(Status.UNAUTHENTICATED, `call credentials failed: ${(err as Error).message}`, { cause: err });
     }
@@ -191,10 +258,14 @@ export class Channel {
     else session.unref();
   }
 
-  /** Ends every call in flight with `status` and closes the connection; later calls fail `CANCELLED`. */
+  /**
+   * Ends every call in flight or waiting with `status`, stops a connection
+   * attempt, and closes the connection; later calls fail `CANCELLED`.
+   */
   close(status: CallStatus = { code: Status.CANCELLED, details: "the client was closed" }): void {
     if (this.#closed) return;
-    this.#closed = true;
+    this.#closing.abort();
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(closedError());
     for (const call of [...this.#calls]) call.cancel(status);
     const session = this.#session;
     this.#session = undefined;

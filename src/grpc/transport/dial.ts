@@ -75,10 +75,13 @@ function describe(err: NodeJS.ErrnoException, target: DialTarget): string {
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
-function openSocket(target: DialTarget, timeoutMs: number): Promise<Socket> {
+function openSocket(target: DialTarget, timeoutMs: number, signal: AbortSignal | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const a = target.address;
     const socket = a.kind === "unix" ? netConnect(a.path) : netConnect(a.port, a.host.replace(/^\[(.*)\]$/, "$1"));
+    const onAbort = () => socket.destroy(Object.assign(new Error("connecting was given up"), { code: "ECANCELED" }));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("close", () => signal?.removeEventListener("abort", onAbort));
     // Until the TLS handshake is done; the HTTP/2 session has its own.
     socket.setTimeout(timeoutMs, () =>
       socket.destroy(Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" })),
@@ -90,6 +93,7 @@ function openSocket(target: DialTarget, timeoutMs: number): Promise<Socket> {
     socket.once("error", onError);
     socket.once("connect", () => {
       socket.off("error", onError);
+      signal?.removeEventListener("abort", onAbort);
       socket.setNoDelay(true);
       resolve(socket);
     });
@@ -117,6 +121,7 @@ export async function dial(
   credentials: ChannelCredentials,
   options: ChannelOptions,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Dialed> {
   const make = (credentials as SecureConnectorSource)._createSecureConnector;
   if (typeof make !== "function") {
@@ -129,15 +134,20 @@ export async function dial(
   const connector = make.call(credentials, uri, options);
   try {
     await connector.waitForReady();
-    const socket = await openSocket(target, timeoutMs);
+    const socket = await openSocket(target, timeoutMs, signal);
+    const onAbort = () => socket.destroy();
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const { socket: secured, secure } = await connector.connect(socket);
+      if (signal?.aborted) throw new Error("connecting was given up");
       socket.setTimeout(0);
       return { socket: secured, secure, callCredentials: connector.getCallCredentials() };
     } catch (err) {
       socket.destroy();
       const reason = (err as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT" ? "timed out" : err instanceof Error ? err.message : String(err);
       throw new DialError(`TLS handshake with ${target.text} failed: ${reason}`, { cause: err });
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
     }
   } finally {
     connector.destroy();

@@ -43,7 +43,7 @@ export class FrameChunker {
     const need = PREFIX_BYTES + message.length;
     let full: Buffer | undefined;
     if (this.#chunk !== undefined && this.#used + need > this.#chunk.length) full = this.take();
-    if (this.#chunk === undefined) this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, need));
+    if (this.#chunk === undefined || this.#chunk.length < need) this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, need));
     const chunk = this.#chunk;
     const at = this.#used;
     chunk[at] = 0;
@@ -53,14 +53,20 @@ export class FrameChunker {
     return full;
   }
 
-  /** The pending messages as one buffer (or `undefined`); starts a new chunk. */
+  /**
+   * The pending messages as one buffer (or `undefined`). A nearly full chunk
+   * is handed over as is and a new one started; a mostly empty one is copied
+   * out and reused, so a slow producer that flushes a few bytes at a time
+   * does not pin 64 KiB per flush.
+   */
   take(): Buffer | undefined {
     const chunk = this.#chunk;
-    if (chunk === undefined || this.#used === 0) return undefined;
-    const out = chunk.subarray(0, this.#used);
-    this.#chunk = undefined;
+    const used = this.#used;
+    if (chunk === undefined || used === 0) return undefined;
     this.#used = 0;
-    return out;
+    if (used * 4 < chunk.length) return Buffer.from(chunk.subarray(0, used));
+    this.#chunk = undefined;
+    return chunk.subarray(0, used);
   }
 
   /** Drops what is pending. */

@@ -15,6 +15,8 @@ export interface CallStatus {
   readonly details: string;
   /** The server's trailing metadata, when the status came from the server. */
   readonly trailers?: IncomingHttpHeaders;
+  /** The server refused the stream before processing any of it: the call may be sent again. */
+  readonly refused?: boolean;
 }
 
 const headerText = (value: string | string[] | undefined): string | undefined =>
@@ -29,11 +31,12 @@ export function decodeGrpcMessage(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+    // Decode each run of escapes on its own, so one bad escape keeps only its own run raw.
+    return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
       try {
-        return decodeURIComponent(escape);
+        return decodeURIComponent(run);
       } catch {
-        return escape;
+        return run;
       }
     });
   }
@@ -75,7 +78,7 @@ export function statusFromHttp(httpStatus: number): CallStatus {
 export function statusFromReset(rstCode: number): CallStatus {
   switch (rstCode) {
     case constants.NGHTTP2_REFUSED_STREAM:
-      return { code: Status.UNAVAILABLE, details: "the server refused the stream (REFUSED_STREAM)" };
+      return { code: Status.UNAVAILABLE, details: "the server refused the stream before processing it (REFUSED_STREAM)", refused: true };
     case constants.NGHTTP2_CANCEL:
       return { code: Status.CANCELLED, details: "the server cancelled the stream" };
     case constants.NGHTTP2_ENHANCE_YOUR_CALM:
