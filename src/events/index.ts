@@ -111,3 +111,19 @@ export {
   type QueueOptions,
 } from "./queue.js";
 export * from "./legacy/index.js";
+export {
+  readEvents,
+  EventLineError,
+  isEventLineError,
+  type EventFormat,
+  type EventLineFormat,
+  type MalformedPolicy,
+  type ReadEventsOptions,
+  type ReadEventsSource,
+} from "./inputs/ndjson.js";
+export {
+  webhookEvents,
+  DEFAULT_WEBHOOK_MAX_BODY_BYTES,
+  type WebhookEventsOptions,
+  type WebhookInput,
+} from "./inputs/webhook.js";
