@@ -14,7 +14,9 @@
  *
  * grpc-js does not expose the HTTP/2 stream of a call; it is found on the
  * call's internal objects, which this module looks for defensively. Where it
- * cannot be found the check degrades to one turn of the event loop.
+ * cannot be found the check degrades to one turn of the event loop, and the
+ * service logs that once (stream-call.ts); test/grpc/liveness.test.ts fails
+ * if the grpc-js in use is one where it cannot be found.
  *
  * @internal
  * @module
@@ -108,17 +110,20 @@ const rounds = new WeakMap<Http2Session, PingRound>();
 /**
  * Resolves once every frame the client sent before it could have seen a
  * fresh PING has been handled, i.e. a reset that was already on its way has
- * been seen: `true` when that round trip completed, `false` when the
- * connection ended first (the call is dead). Without access to the session,
- * resolves `true` after one turn of the event loop.
+ * been seen: `true` when that round trip completed and the stream is still
+ * open, `false` when the stream or its connection ended (the call is dead).
+ * Without the stream, resolves `true` after one turn of the event loop; a
+ * stream without a session (Node drops it when the stream is destroyed) is
+ * judged by itself after that turn.
  *
  * @internal
  */
 export async function settleInFlightFrames(stream: ServerHttp2Stream | undefined): Promise<boolean> {
+  const isOpen = () => stream === undefined || (!stream.destroyed && !stream.aborted);
   const session = stream?.session;
   if (session === undefined || stream === undefined) {
     await nextTurn();
-    return true;
+    return isOpen();
   }
   let round = rounds.get(session);
   if (round === undefined) {
@@ -129,5 +134,5 @@ export async function settleInFlightFrames(stream: ServerHttp2Stream | undefined
   // Frames read together with the acknowledgement are handled in this same
   // turn; their effects (grpc-js's 'cancelled') land by the next.
   await nextTurn();
-  return alive && !stream.destroyed && !stream.aborted;
+  return alive && isOpen();
 }

@@ -50,6 +50,18 @@ export interface StreamHost {
 
 const MiB = 1024 * 1024;
 
+/** Services (by their stream host) that already logged the liveness fallback. */
+const fellBack = new WeakSet<StreamHost>();
+
+/** Logs, once per service, that grpc-js's internals were not recognised (see liveness.ts). */
+function warnFallback(host: StreamHost): void {
+  if (fellBack.has(host)) return;
+  fellBack.add(host);
+  host.logger.warn(
+    "the HTTP/2 stream of a grpc-js call was not found (grpc-js internals changed?): a cancel sent right behind a half-close is awaited for one event-loop turn instead of a PING round trip, so such a stream may be written; maxStreamsPerConnection counts streams per peer address",
+  );
+}
+
 const WENT_AWAY: ReadonlySet<Status> = new Set([Status.CANCELLED, Status.DEADLINE_EXCEEDED]);
 
 /**
@@ -158,6 +170,7 @@ export class StreamWrite {
     this.#http2 = http2StreamOf(call);
     this.#peer = call.getPeer();
     this.#connection = this.#http2?.session ?? this.#peer;
+    if (this.#http2 === undefined) warnFallback(host);
   }
 
   start(): void {
