@@ -12,7 +12,8 @@ import type { Call } from "../../grpc/transport/call.js";
 import { Channel, ChannelError } from "../../grpc/transport/channel.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DialError, dialTarget } from "../../grpc/transport/dial.js";
 import { frameMessage } from "../../grpc/transport/framing.js";
-import { StreamEventsRequest, StreamEventsResponse } from "../../gen/tracee/v1beta1/tracee.js";
+import { StreamEventsRequest } from "../../gen/tracee/v1beta1/tracee.js";
+import { decodeStreamEventsResponse } from "../binary.js";
 import type { TraceeEvent } from "../model.js";
 import { type EventStreamSession, type StreamEventsOptions, StreamEventsError } from "./grpc.js";
 
@@ -53,7 +54,7 @@ export function openEventStream(options: StreamEventsOptions): EventStreamSessio
         }
         let event: TraceeEvent | undefined;
         try {
-          event = StreamEventsResponse.decode(bytes).event as TraceeEvent | undefined;
+          event = decodeStreamEventsResponse(bytes);
         } catch (err) {
           failure = new StreamEventsError(Status.INTERNAL, `Tracee sent an event that does not decode: ${(err as Error).message}`);
           call?.cancel({ code: Status.INTERNAL, details: failure.details });

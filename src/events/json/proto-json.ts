@@ -11,17 +11,21 @@
 import { PacketDirection } from "../../gen/tracee/v1beta1/event_data.js";
 import { protoString } from "./go-format.js";
 
-type ScalarKind = "string" | "uint32" | "int32" | "int64";
+/** @internal */
+export type ScalarKind = "string" | "uint32" | "int32" | "int64";
 
-/** How one field is written: a scalar, an enum, a message, a list or a string-keyed map of them. */
-type FieldType =
+/** How one field is written: a scalar, an enum, a message, a list or a string-keyed map of them. @internal */
+export type FieldType =
   | ScalarKind
   | { readonly enum: Readonly<Record<number, string>> }
   | { readonly message: MessageSchema }
   | { readonly list: ScalarKind | MessageSchema }
   | { readonly map: MessageSchema };
 
-interface FieldSchema {
+/** @internal */
+export interface FieldSchema {
+  /** The field number. */
+  readonly number: number;
   /** The proto field name, as protojson prints it with UseProtoNames. */
   readonly json: string;
   /** protojson's lowerCamelCase name, which it also reads. */
@@ -37,15 +41,28 @@ export interface MessageSchema {
   readonly fields: readonly FieldSchema[];
   /** Reading: every accepted key (proto and camel names) → its field. */
   readonly byKey: ReadonlyMap<string, FieldSchema>;
+  /** Reading protobuf bytes: field number → its field. */
+  readonly byNumber: ReadonlyMap<number, FieldSchema>;
 }
 
 const camelOf = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-function message(name: string, fields: readonly [json: string, member: string, type: FieldType][]): MessageSchema {
-  const list = fields.map(([json, member, type]) => ({ json, camel: camelOf(json), member, type }));
+/**
+ * A message's schema from its fields in declaration order; a field is
+ * numbered by its position unless it gives its number.
+ */
+function message(
+  name: string,
+  fields: readonly (readonly [json: string, member: string, type: FieldType, number?: number])[],
+): MessageSchema {
+  const list = fields.map(([json, member, type, number], i) => ({ number: number ?? i + 1, json, camel: camelOf(json), member, type }));
   const byKey = new Map<string, FieldSchema>();
-  for (const f of list) byKey.set(f.json, f).set(f.camel, f);
-  return { name, fields: list, byKey };
+  const byNumber = new Map<number, FieldSchema>();
+  for (const f of list) {
+    byKey.set(f.json, f).set(f.camel, f);
+    byNumber.set(f.number, f);
+  }
+  return { name, fields: list, byKey, byNumber };
 }
 
 const packetDirections: Record<number, string> = {
@@ -231,11 +248,12 @@ export const PROTO_JSON_KINDS = {
   ]),
   http_request: message("HTTPRequest", [
     ["method", "method", "string"],
-    ["protocol", "protocol", "string"],
-    ["host", "host", "string"],
-    ["uri_path", "uriPath", "string"],
-    ["headers", "headers", { map: httpHeader }],
-    ["content_length", "contentLength", "int64"],
+    // Tracee's HTTPRequest has no field 2.
+    ["protocol", "protocol", "string", 3],
+    ["host", "host", "string", 4],
+    ["uri_path", "uriPath", "string", 5],
+    ["headers", "headers", { map: httpHeader }, 6],
+    ["content_length", "contentLength", "int64", 7],
   ]),
   http_response: message("HTTPResponse", [
     ["status", "status", "string"],
@@ -367,10 +385,28 @@ function readScalar(kind: ScalarKind, v: unknown, path: string, key = ""): unkno
   }
 }
 
-/** A new message of `schema` with every field at its default, the way ts-proto builds one. */
-function base(schema: MessageSchema): Obj {
-  const out: Obj = {};
-  for (const field of schema.fields) out[field.member] = defaultOf(field.type);
+/** Per schema: its scalar defaults (copied in one spread), and the members that need a fresh list or map. */
+const templates = new WeakMap<MessageSchema, { readonly scalars: Obj; readonly lists: string[]; readonly maps: string[] }>();
+
+/** A new message of `schema` with every field at its default, the way ts-proto builds one. @internal */
+export function base(schema: MessageSchema): Obj {
+  let template = templates.get(schema);
+  if (template === undefined) {
+    const scalars: Obj = {};
+    const lists: string[] = [];
+    const maps: string[] = [];
+    for (const field of schema.fields) {
+      const value = defaultOf(field.type);
+      if (Array.isArray(value)) lists.push(field.member);
+      else if (typeof value === "object" && value !== null) maps.push(field.member);
+      scalars[field.member] = Array.isArray(value) || (typeof value === "object" && value !== null) ? undefined : value;
+    }
+    template = { scalars, lists, maps };
+    templates.set(schema, template);
+  }
+  const out: Obj = { ...template.scalars };
+  for (const member of template.lists) out[member] = [];
+  for (const member of template.maps) out[member] = {};
   return out;
 }
 
