@@ -23,19 +23,26 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
 export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 100;
 
 /**
- * Limits the server enforces on what clients send. Each refusal is counted
- * in the service's {@link ServiceStats}; none of them writes anything.
+ * Limits the server enforces on what clients send; none of their refusals
+ * writes anything. A refusal by one of the stream limits (every limit named
+ * by {@link LimitName}) is counted in {@link ServiceStats.limitsExceeded} and
+ * logged at warn; `maxMessageBytes` and `maxDepth` are not limit names there
+ * (see each).
  */
 export interface Limits {
   /**
    * Largest request message in bytes (default 4 MiB). Larger messages are
    * refused with `RESOURCE_EXHAUSTED`; in a stream, nothing of it is written.
+   * `serveDataSources` hands it to grpc-js (`grpc.max_receive_message_length`),
+   * which refuses such a message before the service sees it: not counted in
+   * `limitsExceeded`; a stream ended so counts in `failedStreams`.
    */
   readonly maxMessageBytes?: number;
   /**
    * Deepest nesting of lists and objects in a key or value (default 64; a
    * scalar has depth 0, `[]` and `{}` depth 1).
-   * Deeper values are refused with `INVALID_ARGUMENT`.
+   * Deeper values are refused with `INVALID_ARGUMENT`, as a bad entry: not
+   * counted in `limitsExceeded`; in a stream, counted in `failedStreams`.
    */
   readonly maxDepth?: number;
   /**
@@ -48,7 +55,8 @@ export interface Limits {
    * Most request bytes (as received on the wire) one `WriteStream` may hold
    * before it ends (default 128 MiB; `Infinity` for none). A stream that
    * grows past it is refused with `RESOURCE_EXHAUSTED`, and what it held is
-   * released at once.
+   * released at once. At the default, a stream of `maxStreamEntries`
+   * (1,000,000) entries fits only if its messages average at most ~134 bytes.
    */
   readonly maxStreamBytes?: number;
   /**
@@ -72,11 +80,16 @@ export interface Limits {
   /**
    * Most `WriteStream` calls open at once on one client connection (default
    * 100; `Infinity` for none). One more is refused with `RESOURCE_EXHAUSTED`.
+   * A `DataSourceClient` is one connection, and keeps at most 100 calls in
+   * flight on it by default.
    */
   readonly maxStreamsPerConnection?: number;
 }
 
-/** The name of one limit, as counted in {@link ServiceStats.limitsExceeded}. */
+/**
+ * The name of one limit whose refusals are counted in
+ * {@link ServiceStats.limitsExceeded} and logged at warn.
+ */
 export type LimitName =
   | "maxStreamEntries"
   | "maxStreamBytes"
