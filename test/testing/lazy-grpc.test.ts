@@ -84,8 +84,10 @@ describe("loading tracee-ds/events", () => {
     const out = run(
       `const e = await import(${events});
        const t = await import(${testing});
+       const { Readable } = await import("node:stream");
        const event = t.buildEvent("openat", { data: { fd: 3 } });
-       const again = e.decodeEventJson(e.encodeEventJson(event));
+       let again;
+       for await (const read of e.readEvents(Readable.from([e.encodeEventJson(event) + "\\n"]))) again = read;
        const tracee = await t.fakeTracee({ events: [event] });
        await tracee.close();
        console.log("ok", e.getData(again, "fd", "int32"));`,
