@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `tracee-ds` command: write, stream and serve data sources from a shell.
+ * The `tracee-ds` command: write, stream and serve data sources, and watch
+ * Tracee's events, from a shell.
  * See `tracee-ds --help` and docs/cli.md.
  */
 import { run } from "./run.js";
