@@ -43,9 +43,8 @@ export const DEFAULT_QUEUE_CAPACITY = 1024;
  * A bounded single-consumer queue. Producers `push`; with `"block"` a push
  * into a full queue returns a promise that resolves when there is room (the
  * producer should stop reading until then). `end` finishes it: the consumer
- * drains what is queued, then sees the end (or the error).
- *
- * @internal
+ * drains what is queued, then sees the end (or the error). Used by the
+ * inputs; not exported from the package.
  */
 export class EventQueue<T> {
   readonly capacity: number;

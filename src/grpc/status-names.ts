@@ -1,9 +1,6 @@
-/**
+/*
  * gRPC status names, without loading grpc-js (the events entry point uses
  * them for its gRPC input's errors).
- *
- * @internal
- * @module
  */
 
 /** The name of a gRPC status code, as the gRPC spec spells it (`"NOT_FOUND"`). */

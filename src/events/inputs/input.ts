@@ -5,7 +5,7 @@
  * @module
  */
 import type { TraceeEvent } from "../model.js";
-import { EventQueue, type InputStats, type QueueOptions } from "../queue.js";
+import type { EventQueue, InputStats, QueueOptions } from "../queue.js";
 
 /** Options every input takes. */
 export interface InputOptions {
@@ -59,5 +59,3 @@ export function createInput(
     close,
   };
 }
-
-export { EventQueue };
