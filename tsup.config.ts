@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig([
-  // The library: five entry points, ESM and CJS, each with its own declaration
+  // The library: six entry points, ESM and CJS, each with its own declaration
   // files (.d.ts / .d.cts) so both resolution modes see the right types.
   {
     entry: {
@@ -10,6 +10,7 @@ export default defineConfig([
       grpc: "src/grpc/index.ts",
       testing: "src/testing/index.ts",
       events: "src/events/index.ts",
+      engine: "src/engine/index.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

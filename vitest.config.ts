@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^tracee-ds\/grpc$/, replacement: src("grpc/index.ts") },
       { find: /^tracee-ds\/testing$/, replacement: src("testing/index.ts") },
       { find: /^tracee-ds\/events$/, replacement: src("events/index.ts") },
+      { find: /^tracee-ds\/engine$/, replacement: src("engine/index.ts") },
     ],
   },
   test: {

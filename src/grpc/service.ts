@@ -24,7 +24,7 @@ import { Budget, type ServiceStats } from "./budget.js";
 import { CallStatus, firstLine, reply, target } from "./call-status.js";
 import { methodDefinition } from "./definition.js";
 import { type Limits, type ResolvedLimits, resolveLimits } from "./limits.js";
-import { runExclusive } from "./queue.js";
+import { runExclusive } from "../internal/exclusive.js";
 import { decodeRequest } from "./request-codec.js";
 import { type SizedFrame, type StreamCall, StreamWrite } from "./stream-call.js";
 

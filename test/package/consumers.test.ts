@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const entryPoints = ["tracee-ds", "tracee-ds/codec", "tracee-ds/grpc", "tracee-ds/testing", "tracee-ds/events"] as const;
+const entryPoints = ["tracee-ds", "tracee-ds/codec", "tracee-ds/grpc", "tracee-ds/testing", "tracee-ds/events", "tracee-ds/engine"] as const;
 let consumer: string;
 
 function run(file: string, source: string): unknown {
@@ -46,7 +46,7 @@ describe("the built package", () => {
          loaded: mods.length,
        }));`,
     );
-    expect(out).toEqual({ message: "requested data was not found", wrapped: true, registry: "function", loaded: 5 });
+    expect(out).toEqual({ message: "requested data was not found", wrapped: true, registry: "function", loaded: 6 });
   });
 
   it("requires tracee-ds/testing without loading grpc-js until a test server is started", () => {
@@ -94,7 +94,7 @@ describe("the built package", () => {
       message: "queried key is not supported",
       sentinelCode: "FAILED_TO_UNMARSHAL",
       grpcLoadedByRoot: false,
-      loaded: 5,
+      loaded: 6,
     });
   });
 

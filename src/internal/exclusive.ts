@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isThenable } from "../internal/promise.js";
+import { isThenable } from "./promise.js";
 
 const tails = new WeakMap<object, Promise<void>>();
 
@@ -47,4 +47,22 @@ export function runExclusive(key: object, task: () => unknown): Promise<void> | 
       await task();
     }),
   );
+}
+
+/**
+ * Makes later tasks for `key` wait until `work` settles, as if it were a task
+ * itself: a detector's async `onEvent` holds the data sources it reads, so a
+ * write cannot land in the middle of it.
+ *
+ * @internal
+ */
+export function hold(key: object, work: Promise<unknown>): void {
+  const tail = tails.get(key);
+  const held = work.then(noop, noop);
+  track(key, tail === undefined ? held : Promise.all([tail, held]).then(noop));
+}
+
+/** A promise of the moment nothing runs or waits for `key`, or `undefined` when that is now. @internal */
+export function whenIdle(key: object): Promise<void> | undefined {
+  return tails.get(key);
 }

@@ -1,0 +1,45 @@
+/**
+ * tracee-ds/engine: run TypeScript detectors and legacy signatures on
+ * Tracee's events, the way Tracee's own engine runs its detectors.
+ *
+ * - {@link defineDetector}, {@link detected}, {@link detectedWithData}: write a detector.
+ * - {@link Engine}: register detectors, signatures and data sources, and run an input.
+ *
+ * This entry point never loads grpc-js; a gRPC input or `--serve` does.
+ *
+ * @packageDocumentation
+ */
+export type {
+  AutoPopulate,
+  DataSourceRequirement,
+  Dependency,
+  Detector,
+  DetectorConfig,
+  DetectorDefinition,
+  DetectorEvent,
+  DetectorLogger,
+  DetectorOutput,
+  DetectorParams,
+  EventRequirement,
+  FieldKinds,
+  GetDataSourceFn,
+  OnEventContext,
+  OnEventResult,
+  ProducedEvent,
+  ProducedField,
+  RequiredEventName,
+} from "./types.js";
+export { defineDetector, detected, detectedWithData } from "./define.js";
+export { createDetectorConfig } from "./config.js";
+export {
+  Engine,
+  EngineRegistrationError,
+  isEngineRegistrationError,
+  type AddDetectorOptions,
+  type EngineOptions,
+  type EngineOutput,
+  type ParticipantInfo,
+  type RunOptions,
+  type StreamDataSource,
+} from "./engine.js";
+export type { EngineMetrics, EngineStats, ParticipantStats } from "./metrics.js";
