@@ -29,5 +29,7 @@ export type {
   SignatureContext,
   SignatureEventSelector,
   SignatureMetadata,
+  SignalSourceComplete,
 } from "./signature.js";
+export { isSignalSourceComplete, signalSourceComplete, SOURCE_COMPLETE_TRACEE } from "./signature.js";
 export { DataSourceRegistry, RegistryError, type RegistryErrorCode, type ContextOptions } from "./registry.js";

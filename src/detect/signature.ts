@@ -42,6 +42,44 @@ export interface Event<Payload = unknown> {
 /** Something the engine tells signatures besides events. Go: `detect.Signal` (`any`). */
 export type Signal = unknown;
 
+/**
+ * What a signature's `onSignal` receives when an input source ends. Go:
+ * `detect.SignalSourceComplete`, a named string type holding the source
+ * (`SignalSourceComplete("tracee")`); Go signatures test it with a type
+ * assertion (`s, ok := signal.(detect.SignalSourceComplete); ok && s == "tracee"`),
+ * which a plain string cannot carry in TypeScript, so it is this object.
+ *
+ * @example
+ * ```ts
+ * onSignal(signal: Signal) {
+ *   if (isSignalSourceComplete(signal) && signal.source === "tracee") this.flush();
+ * }
+ * ```
+ */
+export interface SignalSourceComplete {
+  readonly type: "source-complete";
+  /** The source that ended: `"tracee"` for Tracee's events. */
+  readonly source: string;
+}
+
+/** The signal for `source` having ended (frozen). Go: `detect.SignalSourceComplete(source)`. */
+export function signalSourceComplete(source: string): SignalSourceComplete {
+  return Object.freeze({ type: "source-complete", source });
+}
+
+/** Whether `signal` is a {@link SignalSourceComplete}. */
+export function isSignalSourceComplete(signal: Signal): signal is SignalSourceComplete {
+  return (
+    typeof signal === "object" &&
+    signal !== null &&
+    (signal as { type?: unknown }).type === "source-complete" &&
+    typeof (signal as { source?: unknown }).source === "string"
+  );
+}
+
+/** The signal the engine sends when its input ends: `{ type: "source-complete", source: "tracee" }`. */
+export const SOURCE_COMPLETE_TRACEE: SignalSourceComplete = signalSourceComplete("tracee");
+
 /** What a signature reports. Go: `detect.Finding`. */
 export interface Finding<Payload = unknown> {
   /** Facts about the finding. Go: `Data map[string]any`. */

@@ -63,6 +63,22 @@ function cloneThreat(t: Threat): Threat {
   };
 }
 
+/**
+ * `ctx` of one `onEvent` call: reads the event's declared fields, also after
+ * an `await` in an async `onEvent`.
+ */
+class EventContext implements OnEventContext<DetectorDefinition> {
+  constructor(
+    readonly event: TraceeEvent,
+    readonly fields: Readonly<Record<string, EventValueKind>>,
+  ) {}
+
+  get(field: string): never {
+    const kind = this.fields[field];
+    return (kind === undefined ? undefined : getData(this.event, field, kind)) as never;
+  }
+}
+
 /** Per event name: the filter to pass (or none) and the declared field kinds. */
 interface Subscription {
   readonly filter: EventFilter | undefined;
@@ -79,7 +95,6 @@ export class DetectorParticipant implements Participant {
   readonly #definition: DetectorDefinition;
   readonly #host: DetectorHost;
   readonly #subscriptions: ReadonlyMap<string, Subscription>;
-  readonly #ctx: OnEventContext<DetectorDefinition> & { event: TraceeEvent | undefined };
 
   /** Throws a `TypeError` naming the detector for a definition the engine cannot run. */
   constructor(detector: Detector, host: DetectorHost, eventNames: readonly string[]) {
@@ -98,17 +113,6 @@ export class DetectorParticipant implements Participant {
       });
     }
     this.#subscriptions = subscriptions;
-    const subs = subscriptions;
-    const ctx = {
-      event: undefined as TraceeEvent | undefined,
-      get(field: string): never {
-        const event = ctx.event;
-        if (event === undefined) return undefined as never;
-        const kind = subs.get(event.name)?.fields[field];
-        return (kind === undefined ? undefined : getData(event, field, kind)) as never;
-      },
-    };
-    this.#ctx = ctx;
   }
 
   async init(): Promise<void> {
@@ -119,13 +123,7 @@ export class DetectorParticipant implements Participant {
     const subscription = this.#subscriptions.get(event.name);
     if (subscription === undefined) return undefined;
     if (subscription.filter !== undefined && !subscription.filter(event)) return undefined;
-    this.#ctx.event = event;
-    let result;
-    try {
-      result = this.#detector.onEvent(event as never, this.#ctx);
-    } finally {
-      this.#ctx.event = undefined;
-    }
+    const result = this.#detector.onEvent(event as never, new EventContext(event, subscription.fields));
     if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
       return (result as Promise<readonly DetectorOutput[] | undefined | void>).then((outputs) => this.#build(outputs, event));
     }
@@ -192,5 +190,15 @@ export class DetectorParticipant implements Participant {
 
   async close(): Promise<void> {
     await this.#detector.close?.();
+  }
+
+  get snapshot(): (() => unknown) | undefined {
+    const detector = this.#detector;
+    return detector.snapshot === undefined ? undefined : () => detector.snapshot?.();
+  }
+
+  get restore(): ((state: unknown) => void) | undefined {
+    const detector = this.#detector;
+    return detector.restore === undefined ? undefined : (state: unknown) => detector.restore?.(state);
   }
 }

@@ -14,16 +14,19 @@
  */
 import type { DataSource } from "../detect/data-source.js";
 import { DataSourceRegistry, silentLogger } from "../detect/registry.js";
-import type { Signature, Logger } from "../detect/signature.js";
-import { EventId } from "../gen/tracee/v1beta1/event.js";
+import type { Logger, Signature } from "../detect/signature.js";
 import type { TraceeEvent } from "../events/model.js";
 import { hold, whenIdle } from "../internal/exclusive.js";
 import { isThenable } from "../internal/promise.js";
-import { createDetectorConfig } from "./config.js";
-import { type AncestorInfo, DetectorParticipant, type EventFilter } from "./detector-participant.js";
+import type { AncestorInfo, EventFilter } from "./detector-participant.js";
+import { EngineRegistrationError } from "./errors.js";
+import { compileFilters, hasFilters } from "./filters.js";
 import { type EngineMetrics, type EngineStats, StatsCollector } from "./metrics.js";
 import type { Participant } from "./participant.js";
-import type { Detector, DetectorLogger, EventRequirement, GetDataSourceFn } from "./types.js";
+import { type BuildHost, buildAll, checkAgainst, type Plan, planDetector, planSignature } from "./registration.js";
+import type { Detector, EventRequirement, GetDataSourceFn } from "./types.js";
+
+export { EngineRegistrationError, isEngineRegistrationError } from "./errors.js";
 
 /** A data source kept up to date from the event stream (the built-in `process_tree`, `containers`, `dns`). */
 export interface StreamDataSource extends DataSource {
@@ -46,6 +49,12 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** Longest wait for an async `onEvent`, in ms (default 5000); then it counts as a timeout. */
   readonly timeoutMs?: number;
+  /**
+   * At the end of the input and on a reload, how long queued events may keep
+   * detectors busy, in ms (default 10000); what is still queued then is
+   * dropped, counted, and calls in flight get at most `timeoutMs` more.
+   */
+  readonly drainTimeoutMs?: number;
   /** Levels of detector outputs feeding other detectors (default 5, Tracee's). */
   readonly maxChainDepth?: number;
   /** Events that may wait for one busy async detector (default 1024); more are dropped for it, counted. */
@@ -54,9 +63,9 @@ export interface EngineOptions {
   readonly dataSources?: DataSourceRegistry;
   /** Data sources kept up to date from the stream, registered with the rest. */
   readonly streamDataSources?: readonly StreamDataSource[];
-  /** Compiles a requirement's data and scope filters; the engine's own by default. */
+  /** Compiles a requirement's data and scope filters (default: Tracee's filter syntax). */
   readonly compileFilters?: (requirement: EventRequirement) => EventFilter | undefined;
-  /** Also report to this (e.g. Prometheus metrics). */
+  /** Also report to this (e.g. `prometheusMetrics()`). */
   readonly metrics?: EngineMetrics;
 }
 
@@ -72,6 +81,27 @@ export interface RunOptions {
   readonly outputs: readonly EngineOutput[];
   /** Also write every input event, before its outputs (default: detections only). */
   readonly outputAll?: boolean;
+  /**
+   * Stops reading the input when aborted; what was read is still handled,
+   * signatures get their end signal and every detector is closed.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Detectors and signatures to replace the running ones with: see {@link Engine.reload}. */
+export interface DetectionSet {
+  readonly detectors?: readonly Detector[];
+  readonly signatures?: readonly Signature[];
+  /** Per detector id, its configuration (as `addDetector`'s `config`). */
+  readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** What a reload did. */
+export interface ReloadSummary {
+  /** The detectors and signatures now registered. */
+  readonly participants: readonly ParticipantInfo[];
+  /** Ids whose state went from the old instance to the new (`snapshot` → `restore`). */
+  readonly restored: readonly string[];
 }
 
 /** One registered participant, for `--list`. */
@@ -81,42 +111,8 @@ export interface ParticipantInfo {
   /** Event names received (`"*"`: all). */
   readonly events: readonly string[] | "*";
   readonly produces: readonly string[];
-}
-
-const BRAND: unique symbol = Symbol.for("tracee-ds.EngineRegistrationError");
-
-/** A detector or signature the engine cannot run, naming it and why. */
-export class EngineRegistrationError extends Error {
-  /** @internal */
-  readonly [BRAND] = true;
-  constructor(
-    /** The detector's (or signature's) id. */
-    readonly id: string,
-    readonly reason: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${id}: ${reason}`, options);
-    this.name = "EngineRegistrationError";
-  }
-}
-
-/** Whether `value` is an {@link EngineRegistrationError} from any copy of this package. */
-export function isEngineRegistrationError(value: unknown): value is EngineRegistrationError {
-  return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
-}
-
-/** Tracee gives detector-produced events ids from 7500, in registration order. */
-const FIRST_DETECTOR_EVENT_ID = 7500;
-const KNOWN_EVENTS = new Set(Object.keys(EventId).filter((k) => Number.isNaN(Number(k))));
-
-/** A participant waiting to be registered: how to build it once the whole set is known. */
-interface Pending {
-  readonly id: string;
-  readonly build: (available: ReadonlySet<string>) => Participant;
-  readonly requires: readonly { name: string; optional: boolean }[];
-  readonly dataSources: readonly { namespace: string; id: string; optional: boolean }[];
-  readonly produces: readonly string[];
-  readonly kind: "detector" | "signature";
+  /** Data sources it requires, as `namespace/id` (optional ones end in `?`). */
+  readonly dataSources: readonly string[];
 }
 
 /** A participant's queue of events, while an async `onEvent` of its runs. */
@@ -125,19 +121,20 @@ interface Lane {
   readonly waiting: { event: TraceeEvent; depth: number }[];
 }
 
-function detectorLogger(logger: Logger, id: string): DetectorLogger {
-  const at = (level: keyof Logger) => (msg: string, ...keyvals: unknown[]) => logger[level](msg, "detector", id, ...keyvals);
-  return {
-    debugw: at("debug"),
-    infow: at("info"),
-    warnw: at("warn"),
-    errorw: at("error"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-  };
+/** The participants running, indexed for dispatch. */
+interface ActiveSet {
+  readonly participants: readonly Participant[];
+  readonly lanes: ReadonlyMap<Participant, Lane>;
+  readonly byName: ReadonlyMap<string, readonly Participant[]>;
+  readonly wildcard: readonly Participant[];
 }
+
+const EMPTY_SET: ActiveSet = { participants: [], lanes: new Map(), byName: new Map(), wildcard: [] };
+
+/** What an async `onEvent` came to within its time. */
+type Settled = { readonly ok: true; readonly value: readonly TraceeEvent[] | undefined } | { readonly ok: false; readonly error: unknown } | "timeout";
+
+const ABORTED: unique symbol = Symbol("aborted");
 
 /**
  * Runs TypeScript detectors and legacy signatures on Tracee's events.
@@ -146,8 +143,10 @@ function detectorLogger(logger: Logger, id: string): DetectorLogger {
  * `dataSources.register`), then `run(input, { outputs })`: the input (any
  * async iterable of events, such as `streamEvents()`) is read to its end;
  * `run` resolves once every output is written and every detector closed.
- * Requirements are checked when the run starts (the whole set is known
- * then): an unknown required event or a missing required data source is an
+ *
+ * Registration checks what it can at once (ids, produced events, filter
+ * syntax) and the rest when the run starts (or at `start()`, to fail
+ * early): an unknown required event or a missing required data source is an
  * {@link EngineRegistrationError} naming the detector; optional ones are
  * skipped with a log line.
  *
@@ -162,36 +161,51 @@ export class Engine {
   readonly dataSources: DataSourceRegistry;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #drainTimeoutMs: number;
   readonly #maxDepth: number;
   readonly #maxPending: number;
   readonly #compileFilters: (requirement: EventRequirement) => EventFilter | undefined;
   readonly #stats: StatsCollector;
   readonly #streamSources: readonly StreamDataSource[];
-  readonly #pending: Pending[] = [];
-  #participants: Participant[] = [];
-  #byName = new Map<string, Participant[]>();
-  #wildcard: Participant[] = [];
-  readonly #lanes = new Map<Participant, Lane>();
-  /** Data sources each participant reads: held while its async onEvent runs. */
-  readonly #uses = new Map<Participant, DataSource[]>();
+  readonly #host: BuildHost;
+  #plans: Plan[] = [];
+  #set: ActiveSet = EMPTY_SET;
+  /** Data sources each participant reads: a write waits for its reads, a read for a write in progress. */
+  readonly #uses = new WeakMap<Participant, DataSource[]>();
   #outputs: readonly EngineOutput[] = [];
   /** Writes and async work still in flight, awaited before the run ends. */
   readonly #inflight = new Set<Promise<unknown>>();
-  #started = false;
+  /** Set by the first `start()`: the set being (or done being) initialized. */
+  #starting: Promise<void> | undefined;
   #running = false;
+  /** The input event being handled, while its handling awaits. */
+  #current: Promise<void> | undefined;
+  /** Set while a reload swaps the set: the next input event waits for it. */
+  #gate: Promise<void> | undefined;
+  #reloads: Promise<unknown> = Promise.resolve();
 
   constructor(options: EngineOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.#maxDepth = options.maxChainDepth ?? 5;
     this.#maxPending = options.maxPendingPerDetector ?? 1024;
-    this.#compileFilters = options.compileFilters ?? (() => undefined);
+    this.#compileFilters = options.compileFilters ?? ((r) => (hasFilters(r) ? compileFilters(r) : undefined));
     this.#stats = new StatsCollector(options.metrics);
     this.dataSources = options.dataSources ?? new DataSourceRegistry();
     this.#streamSources = options.streamDataSources ?? [];
     for (const ds of this.#streamSources) {
       if (!this.dataSources.has(ds.namespace(), ds.id())) this.dataSources.register(ds);
     }
+    const registry = this.dataSources;
+    this.#host = {
+      logger: this.#logger,
+      compileFilters: this.#compileFilters,
+      lookup: (participant) => this.#recordingLookup(participant),
+      ancestry: (entityId, depth) => this.#ancestry(entityId, depth),
+      hasDataSource: (namespace, id) => registry.has(namespace, id),
+      getDataSource: (namespace, id) => registry.get(namespace, id),
+    };
   }
 
   /** Registers a data source detectors can read (and `--serve` can write). */
@@ -200,15 +214,11 @@ export class Engine {
     return this;
   }
 
-  #checkNew(id: string, produces: readonly string[]): void {
-    if (this.#started) throw new EngineRegistrationError(id, "the engine is already running; register before run()");
-    if (typeof id !== "string" || id === "") throw new EngineRegistrationError(String(id), "needs a non-empty id");
-    if (this.#pending.some((p) => p.id === id)) throw new EngineRegistrationError(id, "another detector or signature has this id");
-    for (const name of produces) {
-      const other = this.#pending.find((p) => p.produces.includes(name));
-      if (other !== undefined) throw new EngineRegistrationError(id, `${other.id} already produces the event "${name}"`);
-      if (KNOWN_EVENTS.has(name)) throw new EngineRegistrationError(id, `"${name}" is one of Tracee's own events; a detector must produce a new one`);
-    }
+  #register(plan: Plan): this {
+    if (this.#starting !== undefined) throw new EngineRegistrationError(plan.id, "the engine has started; register before run(), or use reload()");
+    checkAgainst(this.#plans, plan);
+    this.#plans.push(plan);
+    return this;
   }
 
   /**
@@ -216,54 +226,7 @@ export class Engine {
    * event, filter syntax); the rest when the run starts.
    */
   addDetector(detector: Detector, options: AddDetectorOptions = {}): this {
-    const definition = detector?.definition;
-    const id = definition?.id ?? "(no id)";
-    if (definition === undefined || typeof detector.onEvent !== "function") {
-      throw new EngineRegistrationError(id, "a detector needs a definition and an onEvent function");
-    }
-    const produced = definition.producedEvent?.name;
-    if (typeof produced !== "string" || produced === "") {
-      throw new EngineRegistrationError(id, "definition.producedEvent.name is missing");
-    }
-    this.#checkNew(id, [produced]);
-    for (const requirement of definition.requirements.events) {
-      try {
-        this.#compileFilters(requirement);
-      } catch (err) {
-        throw new EngineRegistrationError(id, `event "${requirement.name}": ${(err as Error).message}`, { cause: err });
-      }
-    }
-    const index = this.#pending.filter((p) => p.kind === "detector").length;
-    this.#pending.push({
-      id,
-      kind: "detector",
-      produces: [produced],
-      requires: definition.requirements.events.map((r) => ({ name: r.name, optional: r.dependency === "optional" })),
-      dataSources: (definition.requirements.dataSources ?? []).map((d) => ({
-        namespace: d.namespace,
-        id: d.id,
-        optional: d.dependency === "optional",
-      })),
-      build: (available) => {
-        const eventNames = definition.requirements.events.map((r) => r.name).filter((name) => available.has(name));
-        const participant: DetectorParticipant = new DetectorParticipant(
-          detector,
-          {
-            eventId: FIRST_DETECTOR_EVENT_ID + index,
-            compileFilters: this.#compileFilters,
-            params: {
-              logger: detectorLogger(this.#logger, id),
-              getDataSource: this.#recordingLookup(() => participant),
-              config: createDetectorConfig(options.config),
-            },
-            ancestry: (entityId, depth) => this.#ancestry(entityId, depth),
-          },
-          eventNames,
-        );
-        return participant;
-      },
-    });
-    return this;
+    return this.#register(planDetector(detector, options.config, this.#compileFilters));
   }
 
   /**
@@ -271,23 +234,7 @@ export class Engine {
    * adapter with Tracee's selector rules and finding conversion.
    */
   addSignature(signature: Signature): this {
-    const metadata = signature.getMetadata();
-    this.#checkNew(metadata.id, [metadata.eventName]);
-    const index = this.#pending.filter((p) => p.kind === "signature").length;
-    this.#pending.push({
-      id: metadata.id,
-      kind: "signature",
-      produces: [metadata.eventName],
-      requires: [],
-      dataSources: [],
-      build: () => this.#adaptSignature(signature, 6000 + index),
-    });
-    return this;
-  }
-
-  /** Adapts a signature; replaced by the signature adapter module. @internal */
-  #adaptSignature(signature: Signature, _eventId: number): Participant {
-    throw new EngineRegistrationError(signature.getMetadata().id, "legacy signatures are not supported by this build");
+    return this.#register(planSignature(signature));
   }
 
   #ancestry(entityId: number, depth: number): readonly AncestorInfo[] | undefined {
@@ -297,7 +244,7 @@ export class Engine {
     return undefined;
   }
 
-  /** A getDataSource that also remembers what it handed out, so the engine can hold those during async work. */
+  /** A getDataSource that also remembers what it handed out, so reads and writes of it never interleave. */
   #recordingLookup(participant: () => Participant): GetDataSourceFn {
     const registry = this.dataSources;
     const lookup = (namespaceOrRef: string | { namespace: string; id: string }, id?: string) => {
@@ -316,11 +263,12 @@ export class Engine {
 
   /** Every registered detector and signature, with what it receives and produces. */
   list(): ParticipantInfo[] {
-    return this.#pending.map((p) => ({
+    return this.#plans.map((p) => ({
       id: p.id,
       kind: p.kind,
-      events: p.requires.map((r) => r.name),
+      events: p.events,
       produces: p.produces,
+      dataSources: p.dataSources.map((d) => `${d.namespace}/${d.id}${d.optional ? "?" : ""}`),
     }));
   }
 
@@ -334,82 +282,162 @@ export class Engine {
    * participants, in registration order. Called by `run`; call it yourself
    * to fail early. Rejects with an {@link EngineRegistrationError}.
    */
-  async start(): Promise<void> {
-    if (this.#started) return;
-    this.#started = true;
-    const produced = new Set(this.#pending.flatMap((p) => p.produces));
-    const available = new Set<string>([...KNOWN_EVENTS, ...produced]);
-    const participants: Participant[] = [];
-    for (const pending of this.#pending) {
-      for (const requirement of pending.requires) {
-        if (available.has(requirement.name)) continue;
-        if (!requirement.optional) {
-          throw new EngineRegistrationError(
-            pending.id,
-            `requires the event "${requirement.name}", which is neither one of Tracee's events nor produced by a registered detector`,
-          );
-        }
-        this.#logger.info("optional event not available; the detector runs without it", "detector", pending.id, "event", requirement.name);
-      }
-      for (const ds of pending.dataSources) {
-        if (this.dataSources.has(ds.namespace, ds.id)) continue;
-        if (!ds.optional) {
-          throw new EngineRegistrationError(pending.id, `requires the data source ${ds.namespace}/${ds.id}, which is not registered`);
-        }
-        this.#logger.info("optional data source not registered", "detector", pending.id, "namespace", ds.namespace, "id", ds.id);
-      }
-      const participant = pending.build(available);
-      for (const ds of pending.dataSources) {
-        const found = this.dataSources.get(ds.namespace, ds.id);
-        if (found !== undefined) this.#uses.set(participant, [...(this.#uses.get(participant) ?? []), found]);
-      }
-      participants.push(participant);
-    }
-    for (const participant of participants) {
+  start(): Promise<void> {
+    this.#starting ??= this.#assemble(this.#plans).then(
+      (set) => {
+        this.#set = set;
+      },
+      (err: unknown) => {
+        this.#starting = undefined;
+        throw err;
+      },
+    );
+    return this.#starting;
+  }
+
+  /** Builds and initializes `plans`; on a failure, closes what it initialized and throws. */
+  async #assemble(plans: readonly Plan[]): Promise<ActiveSet> {
+    const built = buildAll(plans, this.#host);
+    const initialized: Participant[] = [];
+    for (const { participant, declared } of built) {
+      if (declared.length > 0) this.#uses.set(participant, [...(this.#uses.get(participant) ?? []), ...declared]);
       try {
         await participant.init((events) => this.#late(participant, events));
+        initialized.push(participant);
       } catch (err) {
+        await this.#close(initialized);
         throw new EngineRegistrationError(participant.id, `init failed: ${(err as Error).message}`, { cause: err });
       }
     }
-    this.#participants = participants;
-    for (const participant of participants) {
-      this.#lanes.set(participant, { busy: false, waiting: [] });
-      if (participant.eventNames === "*") this.#wildcard.push(participant);
+    const lanes = new Map<Participant, Lane>();
+    const byName = new Map<string, Participant[]>();
+    const wildcard: Participant[] = [];
+    for (const { participant } of built) {
+      lanes.set(participant, { busy: false, waiting: [] });
+      if (participant.eventNames === "*") wildcard.push(participant);
       else {
         for (const name of participant.eventNames) {
-          const list = this.#byName.get(name) ?? [];
+          const list = byName.get(name) ?? [];
           list.push(participant);
-          this.#byName.set(name, list);
+          byName.set(name, list);
         }
       }
     }
+    return { participants: built.map((b) => b.participant), lanes, byName, wildcard };
+  }
+
+  /**
+   * Replaces every detector and signature with `set`, without losing or
+   * reordering events: the new set is checked and initialized first (a
+   * problem rejects with an {@link EngineRegistrationError} and leaves the
+   * running set as it was); then, between two input events, the old set
+   * finishes what it has, each old detector's `snapshot` goes to the new one
+   * of the same id's `restore`, the new set takes the next event, and the old
+   * one is closed. Data sources stay registered, contents and all.
+   * Reloads run one at a time, in call order.
+   */
+  reload(set: DetectionSet): Promise<ReloadSummary> {
+    let plans: Plan[];
+    try {
+      plans = this.#plan(set);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const next = this.#reloads.then(() => this.#swap(plans));
+    this.#reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  #plan(set: DetectionSet): Plan[] {
+    const plans: Plan[] = [];
+    for (const detector of set.detectors ?? []) {
+      const id = (detector as Partial<Detector> | undefined)?.definition?.id;
+      const plan = planDetector(detector, typeof id === "string" ? set.config?.[id] : undefined, this.#compileFilters);
+      checkAgainst(plans, plan);
+      plans.push(plan);
+    }
+    for (const signature of set.signatures ?? []) {
+      const plan = planSignature(signature);
+      checkAgainst(plans, plan);
+      plans.push(plan);
+    }
+    return plans;
+  }
+
+  async #swap(plans: Plan[]): Promise<ReloadSummary> {
+    if (this.#starting === undefined) {
+      this.#plans = plans;
+      return { participants: this.list(), restored: [] };
+    }
+    await this.#starting;
+    const next = await this.#assemble(plans);
+    let open!: () => void;
+    this.#gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const old = this.#set;
+    const restored: string[] = [];
+    try {
+      if (this.#current !== undefined) await this.#current.catch(() => undefined);
+      await this.#drain();
+      for (const participant of next.participants) {
+        const before = old.participants.find((p) => p.id === participant.id);
+        if (before?.snapshot === undefined || participant.restore === undefined) continue;
+        try {
+          participant.restore(before.snapshot());
+          restored.push(participant.id);
+        } catch (err) {
+          this.#logger.warn("handing state across the reload failed; the detector starts afresh", "detector", participant.id, "error", err);
+        }
+      }
+      this.#set = next;
+      this.#plans = plans;
+    } finally {
+      this.#gate = undefined;
+      open();
+    }
+    await this.#close(old.participants);
+    return { participants: this.list(), restored };
   }
 
   /**
    * Runs `input` to its end: each event goes to the stream data sources, then
    * (with `outputAll`) to the outputs, then to the detectors that require it,
    * and their outputs to the outputs and on down the chain. Resolves when the
-   * input ended, every detector's work settled, signatures got their end
-   * signal, and everything was written; detectors are closed then.
+   * input ended (or `signal` aborted), every detector's work settled,
+   * signatures got their end signal, and everything was written; detectors
+   * are closed then. Rejects with what the input threw, after closing them.
    */
   async run(input: AsyncIterable<TraceeEvent>, options: RunOptions): Promise<EngineStats> {
     if (this.#running) throw new Error("this engine is already running");
     this.#running = true;
-    await this.start();
-    this.#outputs = options.outputs;
-    const outputAll = options.outputAll === true;
     try {
-      for await (const event of input) {
-        this.#stats.events++;
-        for (const source of this.#streamSources) source.observe(event);
-        const written = outputAll ? this.#write([event]) : undefined;
-        if (written !== undefined) await written;
-        const chained = this.#chain([event], 0);
-        if (chained !== undefined) await chained;
+      await this.start();
+      this.#outputs = options.outputs;
+      const outputAll = options.outputAll === true;
+      const iterator = input[Symbol.asyncIterator]();
+      const aborted = abortPromise(options.signal);
+      try {
+        for (;;) {
+          const next = aborted === undefined ? await iterator.next() : await Promise.race([iterator.next(), aborted.promise]);
+          if (next === ABORTED) {
+            void Promise.resolve(iterator.return?.()).catch(() => undefined);
+            break;
+          }
+          if (next.done === true) break;
+          if (this.#gate !== undefined) await this.#gate;
+          const handling = this.#input(next.value, outputAll);
+          if (handling !== undefined) {
+            this.#current = handling;
+            await handling;
+            this.#current = undefined;
+          }
+        }
+      } finally {
+        aborted?.dispose();
       }
       await this.#drain();
-      for (const participant of this.#participants) {
+      for (const participant of this.#set.participants) {
         try {
           await participant.end?.();
         } catch (err) {
@@ -418,21 +446,60 @@ export class Engine {
       }
       await this.#drain();
     } finally {
-      await this.#closeParticipants();
+      await this.#reloads;
+      await this.#close(this.#set.participants);
+      this.#running = false;
     }
     return this.stats();
   }
 
-  /** Waits until no detector works and nothing is being written. */
+  /** One input event: data sources, the input itself with outputAll, then its detectors. */
+  #input(event: TraceeEvent, outputAll: boolean): Promise<void> | undefined {
+    this.#stats.events++;
+    for (const source of this.#streamSources) {
+      try {
+        source.observe(event);
+      } catch (err) {
+        this.#logger.error("a built-in data source failed on an event", "data_source", source.id(), "event", event.name, "error", err);
+      }
+    }
+    if (outputAll) {
+      const written = this.#write([event]);
+      if (written !== undefined) return written.then(() => this.#chain([event], 0));
+    }
+    return this.#chain([event], 0);
+  }
+
+  /**
+   * Waits until no detector works and nothing is being written. Past
+   * `drainTimeoutMs`, events still queued for busy detectors are dropped
+   * (counted); calls in flight then end within their own timeout.
+   */
   async #drain(): Promise<void> {
-    while (this.#inflight.size > 0 || [...this.#lanes.values()].some((l) => l.busy)) {
-      await Promise.allSettled([...this.#inflight]);
-      if (this.#inflight.size === 0) await new Promise((resolve) => setImmediate(resolve));
+    const deadline = performance.now() + this.#drainTimeoutMs;
+    let dropped = false;
+    for (;;) {
+      const lanes = [...this.#set.lanes];
+      if (this.#inflight.size === 0 && !lanes.some(([, l]) => l.busy)) return;
+      if (!dropped && performance.now() >= deadline) {
+        dropped = true;
+        for (const [participant, lane] of lanes) {
+          for (let n = lane.waiting.length; n > 0; n--) this.#stats.dropped(participant.id);
+          if (lane.waiting.length > 0) {
+            this.#logger.warn("detector still busy at the end; its queued events are dropped", "detector", participant.id, "dropped", lane.waiting.length);
+          }
+          lane.waiting.length = 0;
+        }
+      }
+      const wait = [...this.#inflight];
+      if (wait.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      else if (dropped) await Promise.race([Promise.allSettled(wait), delay(50)]);
+      else await Promise.race([Promise.allSettled(wait), delay(Math.max(1, deadline - performance.now()))]);
     }
   }
 
-  async #closeParticipants(): Promise<void> {
-    for (const participant of this.#participants) {
+  async #close(participants: readonly Participant[]): Promise<void> {
+    for (const participant of participants) {
       try {
         await participant.close();
       } catch (err) {
@@ -475,12 +542,12 @@ export class Engine {
     let current = level;
     let d = depth;
     while (current.length > 0) {
-      const next: TraceeEvent[] = [];
+      let next: TraceeEvent[] | undefined;
       for (const event of current) {
         const outputs = this.#dispatch(event, d);
-        if (outputs !== undefined) next.push(...outputs);
+        if (outputs !== undefined) (next ??= []).push(...outputs);
       }
-      if (next.length === 0) return undefined;
+      if (next === undefined) return undefined;
       if (d + 1 > this.#maxDepth) {
         this.#depthExceeded(next.length);
         return undefined;
@@ -504,12 +571,13 @@ export class Engine {
 
   /** The synchronous outputs for `event` at `depth`; async ones arrive through #settle. */
   #dispatch(event: TraceeEvent, depth: number): TraceeEvent[] | undefined {
-    const named = this.#byName.get(event.name);
-    const all = this.#wildcard.length === 0 ? named : named === undefined ? this.#wildcard : [...named, ...this.#wildcard];
+    const set = this.#set;
+    const named = set.byName.get(event.name);
+    const all = set.wildcard.length === 0 ? named : named === undefined ? set.wildcard : [...named, ...set.wildcard];
     if (all === undefined) return undefined;
     let out: TraceeEvent[] | undefined;
     for (const participant of all) {
-      const lane = this.#lanes.get(participant) as Lane;
+      const lane = set.lanes.get(participant) as Lane;
       if (lane.busy) {
         if (lane.waiting.length >= this.#maxPending) {
           this.#stats.dropped(participant.id);
@@ -519,7 +587,7 @@ export class Engine {
         continue;
       }
       const outputs = this.#invoke(participant, lane, event, depth);
-      if (outputs !== undefined) (out ??= []).push(...outputs);
+      if (outputs !== undefined && outputs.length > 0) (out ??= []).push(...outputs);
     }
     return out;
   }
@@ -565,11 +633,28 @@ export class Engine {
       return result;
     }
     lane.busy = true;
-    const promise = Promise.resolve(result);
-    if (release !== undefined) void promise.then(release, release);
-    else for (const ds of uses ?? []) hold(ds, promise);
-    this.#track(this.#settle(participant, lane, promise, event, depth, started));
+    const settled = this.#within(Promise.resolve(result));
+    if (release !== undefined) void settled.then(release);
+    else for (const ds of uses ?? []) hold(ds, settled);
+    this.#track(this.#settle(participant, lane, settled, event, depth, started));
     return undefined;
+  }
+
+  /** What `promise` came to, or `"timeout"` after `timeoutMs`. Never rejects. */
+  #within(promise: Promise<readonly TraceeEvent[] | undefined>): Promise<Settled> {
+    return new Promise<Settled>((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), this.#timeoutMs);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve({ ok: true, value });
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          resolve({ ok: false, error });
+        },
+      );
+    });
   }
 
   /** Handles `event` for a lane that waited for its data sources, then carries on with the lane. */
@@ -581,34 +666,20 @@ export class Engine {
   }
 
   /** Waits for an async onEvent (at most timeoutMs), emits its outputs, then takes the lane's next event. */
-  async #settle(
-    participant: Participant,
-    lane: Lane,
-    promise: Promise<readonly TraceeEvent[] | undefined>,
-    event: TraceeEvent,
-    depth: number,
-    started: number,
-  ): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.#timeoutMs);
-    });
-    try {
-      const result = await Promise.race([promise, timedOut]);
-      if (result === "timeout") {
-        this.#stats.timeout(participant.id);
-        this.#logger.warn("onEvent did not settle in time; moving on", "detector", participant.id, "event", event.name, "timeout_ms", this.#timeoutMs);
-      } else {
-        this.#stats.duration(participant.id, (performance.now() - started) / 1000);
-        if (result !== undefined && result.length > 0) {
-          this.#stats.outputsProduced(participant.id, result.length);
-          await this.#emit(result, depth);
-        }
+  async #settle(participant: Participant, lane: Lane, settled: Promise<Settled>, event: TraceeEvent, depth: number, started: number): Promise<void> {
+    const result = await settled;
+    if (result === "timeout") {
+      this.#stats.timeout(participant.id);
+      this.#logger.warn("onEvent did not settle in time; moving on", "detector", participant.id, "event", event.name, "timeout_ms", this.#timeoutMs);
+    } else if (!result.ok) {
+      this.#failed(participant, result.error, event);
+    } else {
+      this.#stats.duration(participant.id, (performance.now() - started) / 1000);
+      const outputs = result.value;
+      if (outputs !== undefined && outputs.length > 0) {
+        this.#stats.outputsProduced(participant.id, outputs.length);
+        await this.#emit(outputs, depth);
       }
-    } catch (err) {
-      this.#failed(participant, err, event);
-    } finally {
-      clearTimeout(timer);
     }
     lane.busy = false;
     await this.#next(participant, lane);
@@ -647,4 +718,23 @@ export class Engine {
     this.#stats.error(participant.id);
     this.#logger.error("detector failed; the others go on", "detector", participant.id, "event", event?.name, "error", err);
   }
+}
+
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/** A promise of `signal` aborting, and how to stop listening. */
+function abortPromise(signal: AbortSignal | undefined): { promise: Promise<typeof ABORTED>; dispose: () => void } | undefined {
+  if (signal === undefined) return undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<typeof ABORTED>((resolve) => {
+    if (signal.aborted) resolve(ABORTED);
+    else {
+      onAbort = () => resolve(ABORTED);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  return { promise, dispose: () => onAbort !== undefined && signal.removeEventListener("abort", onAbort) };
 }

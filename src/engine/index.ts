@@ -36,10 +36,14 @@ export {
   EngineRegistrationError,
   isEngineRegistrationError,
   type AddDetectorOptions,
+  type DetectionSet,
   type EngineOptions,
   type EngineOutput,
   type ParticipantInfo,
+  type ReloadSummary,
   type RunOptions,
   type StreamDataSource,
 } from "./engine.js";
 export type { EngineMetrics, EngineStats, ParticipantStats } from "./metrics.js";
+export { compileFilters, FilterSyntaxError, isFilterSyntaxError, type EventFilter, type FilterKind, type FilterRequirement } from "./filters.js";
+export { signatureEventIds } from "./signature-adapter.js";

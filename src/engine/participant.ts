@@ -30,4 +30,8 @@ export interface Participant {
   /** The input ended: a legacy signature gets `onSignal(source complete)`. */
   end?(): void | Promise<void>;
   close(): Promise<void>;
+  /** Hot reload: the state to hand to the participant replacing this one (same id). */
+  readonly snapshot?: (() => unknown) | undefined;
+  /** Hot reload: takes the state of the participant this one replaces, after `init`. */
+  readonly restore?: ((state: unknown) => void) | undefined;
 }

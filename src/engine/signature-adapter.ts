@@ -14,7 +14,15 @@
  * @module
  */
 import type { JsonObject, JsonValue } from "type-fest";
-import type { Event, Finding, GetDataSource, Logger, Signal, Signature, SignatureContext } from "../detect/signature.js";
+import {
+  type Event,
+  type Finding,
+  type GetDataSource,
+  type Logger,
+  type Signature,
+  type SignatureContext,
+  SOURCE_COMPLETE_TRACEE,
+} from "../detect/signature.js";
 import { goSprint } from "../events/legacy/args.js";
 import { eventToLegacy, legacyToEvent } from "../events/legacy/convert.js";
 import { integerOf } from "../events/legacy/detected-from.js";
@@ -30,47 +38,6 @@ import {
   type TraceeEvent,
 } from "../events/model.js";
 import type { Emit, Participant } from "./participant.js";
-
-// ---------------------------------------------------------------------------
-// The source-complete signal
-
-/**
- * What a signature's `onSignal` receives when an input source ends. Go:
- * `detect.SignalSourceComplete`, a named string type holding the source
- * (`SignalSourceComplete("tracee")`); Go signatures test it with a type
- * assertion (`s, ok := signal.(detect.SignalSourceComplete); ok && s == "tracee"`),
- * which a plain string cannot carry in TypeScript, so it is this object.
- *
- * @example
- * ```ts
- * onSignal(signal: Signal) {
- *   if (isSignalSourceComplete(signal) && signal.source === "tracee") this.flush();
- * }
- * ```
- */
-export interface SignalSourceComplete {
-  readonly type: "source-complete";
-  /** The source that ended: `"tracee"` for Tracee's events. */
-  readonly source: string;
-}
-
-/** The signal for `source` having ended (frozen). Go: `detect.SignalSourceComplete(source)`. */
-export function signalSourceComplete(source: string): SignalSourceComplete {
-  return Object.freeze({ type: "source-complete", source });
-}
-
-/** Whether `signal` is a {@link SignalSourceComplete}. */
-export function isSignalSourceComplete(signal: Signal): signal is SignalSourceComplete {
-  return (
-    typeof signal === "object" &&
-    signal !== null &&
-    (signal as { type?: unknown }).type === "source-complete" &&
-    typeof (signal as { source?: unknown }).source === "string"
-  );
-}
-
-/** The signal the engine sends when its input ends: `{ type: "source-complete", source: "tracee" }`. */
-export const SOURCE_COMPLETE_TRACEE: SignalSourceComplete = signalSourceComplete("tracee");
 
 // ---------------------------------------------------------------------------
 // Event ids

@@ -176,9 +176,14 @@ export interface Detector<D extends DetectorDefinition = DetectorDefinition> {
   /** Called once at the end. */
   close?(): void | Promise<void>;
   /**
-   * Hot reload: the state this detector hands to its replacement (returned
-   * from the old instance), given to the new one's `restore` before `init`.
+   * Hot reload: the state this detector hands to its replacement. Called on
+   * the old instance once it has handled every event before the swap.
    */
   snapshot?(): unknown;
+  /**
+   * Hot reload: takes what the old instance's `snapshot` returned (when the
+   * old one had a `snapshot` and the same id), after `init` and before the
+   * first event. A throw is logged; the detector then starts afresh.
+   */
   restore?(state: unknown): void;
 }

@@ -4,7 +4,7 @@
  * what Tracee does not guard: throws, rejections, timeouts, stalled
  * detectors, registration mistakes, data sources written during a run.
  */
-import { DataSourceRegistry, ErrDataNotFound, type WriteData } from "tracee-ds";
+import { DataSourceRegistry, ErrDataNotFound, type Signature, type SignatureContext, SOURCE_COMPLETE_TRACEE, type WriteData } from "tracee-ds";
 import {
   defineDetector,
   detected,
@@ -201,11 +201,20 @@ describe("guards", () => {
     );
     engine.addDetector(fire("quick", "openat", "q_out"));
     const written: TraceeEvent[] = [];
+    let quickDone!: () => void;
+    const allQuick = new Promise<void>((r) => (quickDone = r));
     const running = engine.run(from(Array.from({ length: 10 }, () => buildEvent("openat"))), {
-      outputs: [{ write: (e) => void written.push(e) }],
+      outputs: [
+        {
+          write: (e) => {
+            written.push(e);
+            if (written.filter((w) => w.name === "q_out").length === 10) quickDone();
+          },
+        },
+      ],
     });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(written.filter((e) => e.name === "q_out")).toHaveLength(10); // the others went on
+    await allQuick; // the others went on while "gated" waits
+    expect(written.filter((e) => e.name === "g_out")).toHaveLength(0);
     release();
     await running;
     expect(written.filter((e) => e.name === "g_out")).toHaveLength(4); // 1 running + 3 queued
@@ -357,5 +366,66 @@ describe("data sources written during a run", () => {
     expect(order.slice(0, 4)).toEqual(["write start", "write end", "read 0 start", "read 0 end"]);
     expect(order.indexOf("read 0 end")).toBeLessThan(order.lastIndexOf("write start"));
     expect(written.map((e) => getData(e, "bruh", "str"))).toEqual(["moment"]);
+  });
+});
+
+describe("filters and signatures in the engine", () => {
+  it("a requirement's data and scope filters run before onEvent", async () => {
+    const engine = new Engine();
+    const seen: string[] = [];
+    engine.addDetector(
+      defineDetector({
+        definition: {
+          id: "etc",
+          requirements: {
+            events: [{ name: "security_file_open", dataFilters: ["pathname=/etc/*"], scopeFilters: ["comm!=cron"] }],
+          },
+          producedEvent: { name: "etc_open" },
+        },
+        onEvent(event) {
+          seen.push(`${getData(event, "pathname", "str")} ${event.workload?.process?.thread?.name}`);
+          return detected();
+        },
+      }),
+    );
+    const open = (pathname: string, comm: string) => buildEvent("security_file_open", { data: { pathname }, process: { comm } });
+    const written = await run(engine, [open("/etc/shadow", "cat"), open("/tmp/x", "cat"), open("/etc/passwd", "cron")]);
+    expect(seen).toEqual(["/etc/shadow cat"]);
+    expect(written).toHaveLength(1);
+    expect(engine.stats().participants["etc"]?.processed).toBe(1);
+    expect(() =>
+      new Engine().addDetector(fire("bad", "openat", "b_out", { requirements: { events: [{ name: "openat", scopeFilters: ["mntns=1"] }] } })),
+    ).toThrow(/^bad: event "openat": invalid scope filter "mntns=1"/);
+  });
+
+  it("a legacy signature runs beside detectors: selectors, the finding as an event, the end signal", async () => {
+    const signals: unknown[] = [];
+    const signature: Signature = {
+      getMetadata: () => ({ id: "SIG-1", version: "1", name: "open watcher", eventName: "open_seen", description: "", properties: { Severity: 2 } }),
+      getSelectedEvents: () => [{ source: "tracee", name: "openat", origin: "*" }],
+      init(ctx) {
+        this.ctx = ctx;
+      },
+      onEvent(event) {
+        (this as { ctx: SignatureContext }).ctx.callback({ data: { path: "/x" }, event, sigMetadata: this.getMetadata() });
+      },
+      onSignal: (signal) => void signals.push(signal),
+      close() {},
+    } as Signature & { ctx?: SignatureContext };
+    const engine = new Engine();
+    engine.addSignature(signature);
+    engine.addDetector(fire("after-sig", "open_seen", "chained"));
+    expect(engine.list()).toEqual([
+      { id: "SIG-1", kind: "signature", events: ["openat"], produces: ["open_seen"], dataSources: [] },
+      { id: "after-sig", kind: "detector", events: ["open_seen"], produces: ["chained"], dataSources: [] },
+    ]);
+    const input = buildEvent("openat");
+    const written = await run(engine, [input, buildEvent("close")]);
+    expect(written.map((e) => [e.name, e.id])).toEqual([
+      ["open_seen", 6000],
+      ["chained", 7500],
+    ]);
+    expect(written[0]).toMatchObject({ timestamp: input.timestamp, data: [{ name: "path", str: "/x" }], threat: { severity: 2, name: "open watcher" } });
+    expect(signals).toEqual([SOURCE_COMPLETE_TRACEE]);
   });
 });

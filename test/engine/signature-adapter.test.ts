@@ -18,14 +18,8 @@ import type {
   SignatureMetadata,
 } from "../../src/detect/signature.js";
 import type { Participant } from "../../src/engine/participant.js";
-import {
-  adaptSignature,
-  isSignalSourceComplete,
-  SOURCE_COMPLETE_TRACEE,
-  signalSourceComplete,
-  signatureEventIds,
-  START_SIGNATURE_ID,
-} from "../../src/engine/signature-adapter.js";
+import { isSignalSourceComplete, SOURCE_COMPLETE_TRACEE, signalSourceComplete } from "tracee-ds";
+import { adaptSignature, signatureEventIds, START_SIGNATURE_ID } from "../../src/engine/signature-adapter.js";
 import {
   decodeLegacyEventJson,
   type LegacyEvent,
