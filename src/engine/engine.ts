@@ -19,6 +19,7 @@ import type { TraceeEvent } from "../events/model.js";
 import { hold, whenIdle } from "../internal/exclusive.js";
 import { isThenable } from "../internal/promise.js";
 import type { AncestorInfo, EventFilter } from "./detector-participant.js";
+import { builtinDataSources } from "./builtins/factory.js";
 import { EngineRegistrationError } from "./errors.js";
 import { compileFilters, hasFilters } from "./filters.js";
 import { type EngineMetrics, type EngineStats, StatsCollector } from "./metrics.js";
@@ -61,7 +62,11 @@ export interface EngineOptions {
   readonly maxPendingPerDetector?: number;
   /** The data source registry to use (default: a new one); `engine.dataSources` either way. */
   readonly dataSources?: DataSourceRegistry;
-  /** Data sources kept up to date from the stream, registered with the rest. */
+  /**
+   * Data sources kept up to date from the stream, registered with the rest
+   * (default: the built-in `process_tree`, `containers` and `dns`, as
+   * `builtinDataSources()` makes them; `[]` for none).
+   */
   readonly streamDataSources?: readonly StreamDataSource[];
   /** Compiles a requirement's data and scope filters (default: Tracee's filter syntax). */
   readonly compileFilters?: (requirement: EventRequirement) => EventFilter | undefined;
@@ -193,7 +198,7 @@ export class Engine {
     this.#compileFilters = options.compileFilters ?? ((r) => (hasFilters(r) ? compileFilters(r) : undefined));
     this.#stats = new StatsCollector(options.metrics);
     this.dataSources = options.dataSources ?? new DataSourceRegistry();
-    this.#streamSources = options.streamDataSources ?? [];
+    this.#streamSources = options.streamDataSources ?? builtinDataSources().all;
     for (const ds of this.#streamSources) {
       if (!this.dataSources.has(ds.namespace(), ds.id())) this.dataSources.register(ds);
     }

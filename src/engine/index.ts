@@ -45,5 +45,15 @@ export {
   type StreamDataSource,
 } from "./engine.js";
 export type { EngineMetrics, EngineStats, ParticipantStats } from "./metrics.js";
+export {
+  DURATION_BUCKETS,
+  prometheusMetrics,
+  type ObservedInput,
+  type ObservedServer,
+  type PrometheusMetrics,
+  type PrometheusMetricsOptions,
+} from "./prometheus.js";
+export { serveMetrics, type MetricsServer, type MetricsSource } from "./metrics-server.js";
 export { compileFilters, FilterSyntaxError, isFilterSyntaxError, type EventFilter, type FilterKind, type FilterRequirement } from "./filters.js";
 export { signatureEventIds } from "./signature-adapter.js";
+export * from "./builtins/index.js";

@@ -16,14 +16,13 @@ import {
   DnsDataSource,
   dnsRef,
   hashTaskId,
-  hashU32AndU64,
   lineageKey,
-  murmur32,
   ProcessTreeDataSource,
   processTreeRef,
   procKey,
   threadKey,
-} from "../../src/engine/builtins/index.js";
+} from "tracee-ds/engine";
+import { hashU32AndU64, murmur32 } from "../../src/engine/builtins/hash.js";
 import { thrown } from "../support/errors.js";
 
 const fixture = readFileSync(new URL("../fixtures/events/v1beta1.ndjson", import.meta.url), "utf8")

@@ -58,4 +58,4 @@ export {
   type DnsResponse,
   type DnsStats,
 } from "./dns.js";
-export { hashTaskId, murmur32, hashU32AndU64 } from "./hash.js";
+export { hashTaskId } from "./hash.js";
