@@ -7,8 +7,8 @@ export const EXIT_USAGE = 2;
 
 /** A mistake in the command line or its input: printed with a hint, exit 2. @internal */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "UsageError";
   }
 }

@@ -1,4 +1,5 @@
 import { eventsCommand, EVENTS_HELP } from "./commands/events.js";
+import { RUN_HELP, runCommand } from "./commands/run.js";
 import { serveCommand, SERVE_HELP } from "./commands/serve.js";
 import { writeStreamCommand, WRITE_STREAM_HELP } from "./commands/write-stream.js";
 import { writeCommand, WRITE_HELP } from "./commands/write.js";
@@ -8,25 +9,29 @@ import { packageVersion } from "./version.js";
 
 export const HELP = `Usage: tracee-ds <command> [options]
 
-Write into Tracee data sources over gRPC, serve your own, or watch Tracee's events.
+Write into Tracee data sources over gRPC, serve your own, watch Tracee's events,
+or run detections on them.
 
 Commands:
   write          write one key/value (DataSourceService.Write)
   write-stream   stream NDJSON entries, all or nothing (DataSourceService.WriteStream)
   serve          host the data sources a module exports
   events         print Tracee's events as they arrive (gRPC, NDJSON, webhook)
+  run            run TypeScript detectors and signatures on Tracee's events
 
 Options:
   -h, --help     show help (also: tracee-ds <command> --help)
   -v, --version  print the version
 
-Exit status: 0 ok, 1 a server refused or could not be reached (or an input failed), 2 usage error.`;
+Exit status: 0 ok, 1 a server refused or could not be reached (or an input failed,
+or a detector cannot run), 2 usage error.`;
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; help: string }> = {
   write: { run: writeCommand, help: WRITE_HELP },
   "write-stream": { run: writeStreamCommand, help: WRITE_STREAM_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
   events: { run: eventsCommand, help: EVENTS_HELP },
+  run: { run: runCommand, help: RUN_HELP },
 };
 
 /** Runs the command line `argv` (without node and the script) and returns the exit code. @internal */

@@ -4,13 +4,14 @@
  * Tracee's rules (`buildEventFromOutput` and `autoPopulateFieldsFromOutput`
  * in Tracee's pkg/detectors/dispatch.go).
  *
- * @internal
  * @module
  */
 import { getData } from "../events/data.js";
 import type { DetectedFrom, EventValueKind, Process, Threat, TraceeEvent } from "../events/model.js";
+import type { EventFilter } from "./filters.js";
 import type { Participant } from "./participant.js";
 import type {
+  AncestorInfo,
   AutoPopulate,
   Detector,
   DetectorDefinition,
@@ -22,17 +23,6 @@ import type {
 
 const NONE: readonly TraceeEvent[] = Object.freeze([]);
 
-/** A predicate over events, compiled from a requirement's filters. */
-export type EventFilter = (event: TraceeEvent) => boolean;
-
-/** One ancestor as the process tree gives it. @internal */
-export interface AncestorInfo {
-  readonly uniqueId: number;
-  readonly hostPid: number;
-  readonly pid: number;
-  readonly name: string;
-  readonly exe: string;
-}
 
 /** What a detector participant needs from the engine. @internal */
 export interface DetectorHost {

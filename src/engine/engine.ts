@@ -18,14 +18,13 @@ import type { Logger, Signature } from "../detect/signature.js";
 import type { TraceeEvent } from "../events/model.js";
 import { hold, whenIdle } from "../internal/exclusive.js";
 import { isThenable } from "../internal/promise.js";
-import type { AncestorInfo, EventFilter } from "./detector-participant.js";
 import { builtinDataSources } from "./builtins/factory.js";
 import { EngineRegistrationError } from "./errors.js";
-import { compileFilters, hasFilters } from "./filters.js";
+import { compileFilters, type EventFilter, hasFilters } from "./filters.js";
 import { type EngineMetrics, type EngineStats, StatsCollector } from "./metrics.js";
 import type { Participant } from "./participant.js";
 import { type BuildHost, buildAll, checkAgainst, type Plan, planDetector, planSignature } from "./registration.js";
-import type { Detector, EventRequirement, GetDataSourceFn } from "./types.js";
+import type { AncestorInfo, Detector, EventRequirement, GetDataSourceFn } from "./types.js";
 
 export { EngineRegistrationError, isEngineRegistrationError } from "./errors.js";
 

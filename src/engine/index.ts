@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 export type {
+  AncestorInfo,
   AutoPopulate,
   DataSourceRequirement,
   Dependency,
@@ -57,3 +58,4 @@ export { serveMetrics, type MetricsServer, type MetricsSource } from "./metrics-
 export { compileFilters, FilterSyntaxError, isFilterSyntaxError, type EventFilter, type FilterKind, type FilterRequirement } from "./filters.js";
 export { signatureEventIds } from "./signature-adapter.js";
 export * from "./builtins/index.js";
+export * from "./outputs/index.js";

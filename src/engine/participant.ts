@@ -2,7 +2,6 @@
  * What the engine dispatches to: a detector, or a legacy signature through
  * its adapter. Both turn an input event into output events.
  *
- * @internal
  * @module
  */
 import type { TraceeEvent } from "../events/model.js";

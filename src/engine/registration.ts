@@ -5,18 +5,18 @@
  * when it starts: unknown events and missing data stores fail, optional ones
  * are skipped with a log line).
  *
- * @internal
  * @module
  */
 import type { DataSource } from "../detect/data-source.js";
 import type { Logger, Signature } from "../detect/signature.js";
 import { EventId } from "../gen/tracee/v1beta1/event.js";
 import { createDetectorConfig } from "./config.js";
-import { type AncestorInfo, DetectorParticipant, type EventFilter } from "./detector-participant.js";
+import { DetectorParticipant } from "./detector-participant.js";
+import type { EventFilter } from "./filters.js";
 import { EngineRegistrationError } from "./errors.js";
 import type { Participant } from "./participant.js";
 import { adaptSignature, signatureEventIds } from "./signature-adapter.js";
-import type { Detector, DetectorLogger, EventRequirement, GetDataSourceFn } from "./types.js";
+import type { AncestorInfo, Detector, DetectorLogger, EventRequirement, GetDataSourceFn } from "./types.js";
 
 /** Tracee gives detector-produced events ids from 7500, in registration order. */
 const FIRST_DETECTOR_EVENT_ID = 7500;

@@ -10,7 +10,6 @@
  * `getThreat`, `getDetectedFrom`) and `pkg/cmd/initialize/sigs` (the ids
  * signature events get, 6000 and up).
  *
- * @internal
  * @module
  */
 import type { JsonObject, JsonValue } from "type-fest";

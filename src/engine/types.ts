@@ -187,3 +187,12 @@ export interface Detector<D extends DetectorDefinition = DetectorDefinition> {
    */
   restore?(state: unknown): void;
 }
+
+/** One process of an ancestry, as a process tree data source gives it (the process first, then its parents). */
+export interface AncestorInfo {
+  readonly uniqueId: number;
+  readonly hostPid: number;
+  readonly pid: number;
+  readonly name: string;
+  readonly exe: string;
+}

@@ -13,7 +13,17 @@
 
 import { isThenable } from "./promise.js";
 
-const tails = new WeakMap<object, Promise<void>>();
+/**
+ * Per data source, the tail of its queue. Kept on `globalThis` under a
+ * registered symbol, so every bundle of this package in the process (the ESM
+ * and CJS builds, each entry point) shares one queue per data source: a
+ * write through `tracee-ds/grpc` waits for a read by `tracee-ds/engine`.
+ */
+const TAILS = Symbol.for("tracee-ds.exclusive.tails");
+const tails: WeakMap<object, Promise<void>> = ((globalThis as Record<symbol, unknown>)[TAILS] ??= new WeakMap()) as WeakMap<
+  object,
+  Promise<void>
+>;
 
 const noop = (): void => {};
 

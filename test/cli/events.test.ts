@@ -3,80 +3,25 @@
  * against a fake Tracee, files, stdin and webhook posts. A few cases run the
  * command in this process, where a test can play a terminal or a stuck one.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type FakeTracee, fakeTracee } from "tracee-ds/testing";
 import { run } from "../../src/cli/run.js";
 import { EVENTS_QUEUE_CAPACITY } from "../../src/cli/commands/events.js";
+import { type CliResult, killCliChildren, requireBuiltCli, root, type RunningCli, startCli } from "../support/cli.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = join(root, "dist/cli.js");
 const fixtures = join(root, "test/fixtures/events");
 const v1beta1Path = join(fixtures, "v1beta1.ndjson");
 const v1beta1 = readFileSync(v1beta1Path, "utf8");
 const lines = v1beta1.split("\n").filter((l) => l !== "");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
+type Running = RunningCli;
 
-/** A running `tracee-ds events`: its output so far, and a way to wait for some. */
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly out: { stdout: string; stderr: string };
-  waitFor(what: "stdout" | "stderr", pattern: RegExp): Promise<RegExpExecArray>;
-  readonly done: Promise<Result>;
-}
-
-const children: ChildProcessWithoutNullStreams[] = [];
-
-function start(args: string[], input?: string): Running {
-  const child = spawn(process.execPath, [bin, "events", ...args], { cwd: root, stdio: "pipe" });
-  children.push(child);
-  const out = { stdout: "", stderr: "" };
-  const waiters: (() => void)[] = [];
-  const changed = () => waiters.splice(0).forEach((w) => w());
-  child.stdout.on("data", (d: Buffer) => {
-    out.stdout += d.toString();
-    changed();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    out.stderr += d.toString();
-    changed();
-  });
-  const done = new Promise<Result>((ok, fail) => {
-    child.on("error", fail);
-    child.on("close", (code) => {
-      changed();
-      ok({ code, ...out });
-    });
-  });
-  if (input !== undefined) child.stdin.end(input);
-  return {
-    child,
-    out,
-    done,
-    waitFor: (what, pattern) =>
-      new Promise((ok, fail) => {
-        const check = () => {
-          const match = pattern.exec(out[what]);
-          if (match !== null) return ok(match);
-          if (child.exitCode !== null || child.signalCode !== null) {
-            return fail(new Error(`exited (${child.exitCode}) before ${what} matched ${pattern}:\n${out.stderr}`));
-          }
-          waiters.push(check);
-        };
-        check();
-      }),
-  };
-}
+const start = (args: string[], input?: string): Running => startCli(["events", ...args], input === undefined ? {} : { input });
 
 const runEvents = (args: string[], input = ""): Promise<Result> => start(args, input).done;
 
@@ -89,12 +34,12 @@ async function tracee(options: Parameters<typeof fakeTracee>[0]): Promise<FakeTr
 }
 
 beforeAll(() => {
-  if (!existsSync(bin)) throw new Error("dist/cli.js is missing: run `npm run build` first (`npm test` does)");
+  requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), "tracee-ds-events-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  killCliChildren();
   await Promise.all(tracees.splice(0).map((t) => t.close()));
 });
 
@@ -308,12 +253,7 @@ describe("tracee-ds events: usage", () => {
     expect(r.stdout).toContain("Usage: tracee-ds events");
     expect(r.stdout).toContain("--drop");
     expect(r.stdout).toMatch(/holds Tracee itself back/);
-    const top = await new Promise<string>((ok) => {
-      const child = spawn(process.execPath, [bin, "--help"], { stdio: "pipe" });
-      let text = "";
-      child.stdout.on("data", (d: Buffer) => (text += d.toString()));
-      child.on("close", () => ok(text));
-    });
+    const top = (await startCli(["--help"]).done).stdout;
     expect(top).toMatch(/^ {2}events +print Tracee's events/m);
   });
 

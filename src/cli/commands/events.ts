@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   encodeEventJson,
@@ -7,15 +6,11 @@ import {
   isEventLineError,
   isStreamEventsError,
   type OverflowPolicy,
-  readEvents,
-  type ReconnectInfo,
-  streamEvents,
   TRACEE_EVENTS_ADDRESS,
-  webhookEvents,
 } from "../../events/index.js";
-import { parseAddress } from "../../grpc/address.js";
 import { EXIT_OK, EXIT_REFUSED, UsageError } from "../errors.js";
 import { tableHeader, tableLine } from "../events-table.js";
+import { GRPC_HINT, type InputSpec, openInput, parseInput } from "../inputs.js";
 import { type CliIo, println } from "../io.js";
 
 /**
@@ -70,45 +65,6 @@ Examples:
   tracee-ds events --input json:events.ndjson --count 10
   tracee --output json | tracee-ds events --input json:- --format table
   tracee-ds events --input webhook:0.0.0.0:8080 --drop`;
-
-/** Where events come from, from `--input`. */
-type InputSpec =
-  | { readonly kind: "grpc"; readonly address: string }
-  | { readonly kind: "json"; readonly path: string }
-  | { readonly kind: "webhook"; readonly host: string; readonly port: number; readonly path: string };
-
-const INPUT_FORMS = "grpc:ADDR, json:PATH, json:- or webhook:[HOST:]PORT[/PATH]";
-
-/** Parses `--input`. @internal */
-export function parseInput(text: string): InputSpec {
-  const colon = text.indexOf(":");
-  const scheme = colon < 0 ? text : text.slice(0, colon);
-  const rest = colon < 0 ? "" : text.slice(colon + 1);
-  switch (scheme) {
-    case "grpc": {
-      try {
-        parseAddress(rest);
-      } catch (err) {
-        throw new UsageError(`--input grpc:ADDR: ${(err as Error).message}`);
-      }
-      return { kind: "grpc", address: rest };
-    }
-    case "json":
-      if (rest === "") throw new UsageError('--input json:PATH needs a file, or "-" for standard input');
-      return { kind: "json", path: rest };
-    case "webhook": {
-      const match = /^(?:(\[[0-9A-Fa-f:.]+\]|[^:[\]/]+):)?(\d{1,5})(\/[^?#\s]*)?$/.exec(rest);
-      const port = Number(match?.[2]);
-      if (match === null || port > 65535) {
-        throw new UsageError(`--input webhook: expected webhook:PORT, webhook:HOST:PORT or webhook:HOST:PORT/PATH, got ${JSON.stringify(text)}`);
-      }
-      const host = (match[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
-      return { kind: "webhook", host, port, path: match[3] ?? "/" };
-    }
-    default:
-      throw new UsageError(`--input: expected ${INPUT_FORMS}, got ${JSON.stringify(text)}`);
-  }
-}
 
 function parseCount(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -220,38 +176,19 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<number> 
 
   let firstMalformed: EventLineError | undefined;
   try {
-    switch (spec.kind) {
-      case "grpc":
-        input = streamEvents({
-          address: spec.address,
-          policies,
-          ...(mask.length > 0 ? { mask } : {}),
-          reconnect: values.reconnect === true,
-          onReconnect: (info: ReconnectInfo) => {
-            const why = info.error === undefined ? "Tracee ended the stream" : info.error.message;
-            println(io.stderr, `reconnecting in ${info.delayMs}ms (attempt ${info.attempt}): ${why}`);
-          },
-          queue,
-        });
-        break;
-      case "json":
-        input = readEvents(spec.path === "-" ? io.stdin : resolve(io.cwd, spec.path), {
-          queue,
-          onMalformed:
-            malformed === "fail"
-              ? "throw"
-              : (err) => {
-                  firstMalformed ??= err;
-                },
-        });
-        break;
-      case "webhook": {
-        const webhook = await webhookEvents({ host: spec.host, port: spec.port, path: spec.path, queue });
-        input = webhook;
-        println(io.stderr, `listening on ${webhook.url} (tracee --output webhook:${webhook.url})`);
-        break;
-      }
-    }
+    input = await openInput(spec, {
+      io,
+      policies,
+      mask,
+      reconnect: values.reconnect === true,
+      queue,
+      onMalformed:
+        malformed === "fail"
+          ? "throw"
+          : (err) => {
+              firstMalformed ??= err;
+            },
+    });
   } catch (err) {
     io.stdout.off("error", onOutputError);
     throw err;
@@ -302,10 +239,7 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<number> 
     if (isStreamEventsError(err)) {
       println(io.stderr, `tracee-ds events: ${err.message}`);
       if (err.errno === "ENOENT" || err.errno === "ECONNREFUSED") {
-        println(
-          io.stderr,
-          "Tracee serves gRPC only when started with --server grpc-address=unix:/var/run/tracee.sock (or tcp:HOST:PORT); give that address with --input grpc:ADDR",
-        );
+        println(io.stderr, GRPC_HINT);
       }
       return EXIT_REFUSED;
     }
