@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
+import { createRequire } from "node:module";
+import type * as PromClient from "prom-client";
+import type { Registry, RegistryContentType } from "prom-client";
 import type { InputStats } from "../events/queue.js";
 import type { ServiceStats } from "../grpc/budget.js";
 import type { EngineMetrics } from "./metrics.js";
@@ -53,6 +55,16 @@ export interface PrometheusMetrics extends EngineMetrics {
 }
 
 /**
+ * prom-client, loaded on first use: it takes about 100 ms to load, which
+ * only a program that asks for metrics should pay on `tracee-ds/engine`.
+ */
+let loaded: typeof PromClient | undefined;
+function promClient(): typeof PromClient {
+  loaded ??= createRequire(typeof __filename === "string" ? __filename : import.meta.url)("prom-client") as typeof PromClient;
+  return loaded;
+}
+
+/**
  * Bucket bounds of the detector execution time histogram, in seconds: 1 µs
  * to 5 s (the engine's default timeout), in steps of 1 and 5 per decade.
  */
@@ -71,7 +83,7 @@ interface DetectorCounts {
   errors: number;
   timeouts: number;
   dropped: number;
-  readonly duration: Histogram.Internal<"detector">;
+  readonly duration: PromClient.Histogram.Internal<"detector">;
 }
 
 type CountName = Exclude<keyof DetectorCounts, "duration">;
@@ -108,13 +120,13 @@ const STREAM_RESULTS = [
  * ```
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? new (promClient().Registry)();
   const prefix = options.prefix ?? "tracee_ds_";
   const registers = [registry];
 
   const detectors = new Map<string, DetectorCounts>();
   const detectorCounter = (name: string, help: string, field: CountName) =>
-    new Counter({
+    new (promClient().Counter)({
       name: prefix + name,
       help,
       labelNames: ["detector"],
@@ -129,14 +141,14 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   detectorCounter("detector_errors_total", "Calls of a detector that threw or rejected.", "errors");
   detectorCounter("detector_timeouts_total", "Async calls of a detector that did not settle in time.", "timeouts");
   detectorCounter("detector_events_dropped_total", "Events dropped for a detector because too many waited while it was busy.", "dropped");
-  const duration = new Histogram({
+  const duration = new (promClient().Histogram)({
     name: `${prefix}detector_duration_seconds`,
     help: "How long a detector took to handle one event, in seconds (calls that threw or timed out are not included).",
     labelNames: ["detector"],
     buckets: [...DURATION_BUCKETS],
     registers,
   });
-  const depthExceeded = new Counter({
+  const depthExceeded = new (promClient().Counter)({
     name: `${prefix}chain_depth_exceeded_total`,
     help: "Detector outputs dropped because the chain of detectors was deeper than the limit.",
     registers,
@@ -195,7 +207,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
 /** Registers the `input_*` metrics, read from each input's `stats()` at scrape time. */
 function registerInputMetrics(registers: Registry<RegistryContentType>[], prefix: string, inputs: ReadonlyMap<string, ObservedInput>): void {
   const counter = (name: string, help: string, field: "received" | "dropped" | "malformed") =>
-    new Counter({
+    new (promClient().Counter)({
       name: prefix + name,
       help,
       labelNames: ["input"],
@@ -208,7 +220,7 @@ function registerInputMetrics(registers: Registry<RegistryContentType>[], prefix
   counter("input_events_received_total", "Events an input read from its source (queued or dropped).", "received");
   counter("input_events_dropped_total", "Events an input dropped because its queue was full.", "dropped");
   counter("input_malformed_total", "Lines or bodies an input skipped because they were not events.", "malformed");
-  new Gauge({
+  new (promClient().Gauge)({
     name: `${prefix}input_queue_depth`,
     help: "Events waiting in an input's queue for the engine.",
     labelNames: ["input"],
@@ -222,7 +234,7 @@ function registerInputMetrics(registers: Registry<RegistryContentType>[], prefix
 
 /** Registers the `grpc_*` metrics (once a server is observed), read from `stats()` at scrape time. */
 function registerServerMetrics(registers: Registry<RegistryContentType>[], prefix: string, stats: () => ServiceStats): void {
-  new Counter({
+  new (promClient().Counter)({
     name: `${prefix}grpc_write_streams_total`,
     help: "WriteStream calls to the data source server, by how they ended (committed: written; failed: error status; dropped: the client left before the write).",
     labelNames: ["result"],
@@ -233,7 +245,7 @@ function registerServerMetrics(registers: Registry<RegistryContentType>[], prefi
       for (const [result, field] of STREAM_RESULTS) this.inc({ result }, s[field]);
     },
   });
-  new Counter({
+  new (promClient().Counter)({
     name: `${prefix}grpc_limit_refusals_total`,
     help: "Calls the data source server refused because of a limit, by limit.",
     labelNames: ["limit"],
@@ -243,7 +255,7 @@ function registerServerMetrics(registers: Registry<RegistryContentType>[], prefi
       for (const [limit, n] of Object.entries(stats().limitsExceeded)) this.inc({ limit }, n);
     },
   });
-  new Gauge({
+  new (promClient().Gauge)({
     name: `${prefix}grpc_open_write_streams`,
     help: "WriteStream calls open on the data source server now.",
     registers,
@@ -251,7 +263,7 @@ function registerServerMetrics(registers: Registry<RegistryContentType>[], prefi
       this.set(stats().openStreams);
     },
   });
-  new Gauge({
+  new (promClient().Gauge)({
     name: `${prefix}grpc_buffered_bytes`,
     help: "Request bytes held by unfinished WriteStream calls now.",
     registers,
