@@ -38,6 +38,7 @@ export {
   type HarnessState,
   type SignatureHarnessOptions,
 } from "./harness.js";
+export { DetectorHarness, type DetectorHarnessBaseOptions, type DetectorHarnessOptions, type MultiDetectorHarnessOptions } from "./detector-harness.js";
 export {
   checkDataSource,
   assertDataSource,
