@@ -37,7 +37,13 @@ function isModuleFile(name: string): boolean {
   return !/\.d\.[cm]?ts$/.test(name) && !/\.(test|spec)\.[cm]?[jt]s$/.test(name);
 }
 
-/** The module files `--detectors PATH` names: the file, or a directory's module files in name order. @internal */
+/**
+ * The module files `--detectors PATH` names: the file; a directory's index
+ * module (`index.ts`, `index.js`, …), which then speaks for the directory;
+ * or else every module file of the directory, in name order.
+ *
+ * @internal
+ */
 export function moduleFiles(path: string): string[] {
   let stat;
   try {
@@ -46,10 +52,10 @@ export function moduleFiles(path: string): string[] {
     throw new UsageError(`--detectors: ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
   }
   if (!stat.isDirectory()) return [path];
-  const files = readdirSync(path)
-    .filter(isModuleFile)
-    .sort()
-    .map((name) => join(path, name));
+  const names = readdirSync(path).filter(isModuleFile).sort();
+  const index = names.find((name) => /^index\.[cm]?[jt]s$/.test(name));
+  // An index re-exports its siblings: loading them too would register each detector twice.
+  const files = (index === undefined ? names : [index]).map((name) => join(path, name));
   if (files.length === 0) throw new UsageError(`--detectors: ${path} holds no .ts, .mts, .cts, .js, .mjs or .cjs module`);
   return files;
 }

@@ -179,6 +179,8 @@ export class Engine {
   #outputs: readonly EngineOutput[] = [];
   /** Writes and async work still in flight, awaited before the run ends. */
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Lanes and work the end of a run gave up waiting for. */
+  readonly #abandoned = new WeakSet<object>();
   /** Set by the first `start()`: the set being (or done being) initialized. */
   #starting: Promise<void> | undefined;
   #running = false;
@@ -475,30 +477,61 @@ export class Engine {
   }
 
   /**
+   * Resolves once every event the run has taken from its input so far is
+   * handled: none in hand, no detector busy or with events queued, nothing
+   * being written. For tests and tools that feed an input themselves (the
+   * testing kit's `DetectorHarness` does); it does not wait for the input.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.#current !== undefined) {
+        await this.#current.catch(() => undefined);
+        continue;
+      }
+      const wait = [...this.#inflight];
+      if (wait.length > 0) {
+        await Promise.allSettled(wait);
+        continue;
+      }
+      if (![...this.#set.lanes.values()].some((l) => l.busy)) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
    * Waits until no detector works and nothing is being written. Past
    * `drainTimeoutMs`, events still queued for busy detectors are dropped
-   * (counted); calls in flight then end within their own timeout.
+   * (counted); after as long again, calls still running are abandoned
+   * (logged; whatever they return later is not written).
    */
   async #drain(): Promise<void> {
-    const deadline = performance.now() + this.#drainTimeoutMs;
+    const started = performance.now();
     let dropped = false;
     for (;;) {
-      const lanes = [...this.#set.lanes];
-      if (this.#inflight.size === 0 && !lanes.some(([, l]) => l.busy)) return;
-      if (!dropped && performance.now() >= deadline) {
+      const lanes = [...this.#set.lanes].filter(([, l]) => !this.#abandoned.has(l));
+      const busy = lanes.filter(([, l]) => l.busy);
+      const inflight = [...this.#inflight].filter((p) => !this.#abandoned.has(p));
+      if (inflight.length === 0 && busy.length === 0) return;
+      const waited = performance.now() - started;
+      if (!dropped && waited >= this.#drainTimeoutMs) {
         dropped = true;
         for (const [participant, lane] of lanes) {
+          if (lane.waiting.length === 0) continue;
           for (let n = lane.waiting.length; n > 0; n--) this.#stats.dropped(participant.id);
-          if (lane.waiting.length > 0) {
-            this.#logger.warn("detector still busy at the end; its queued events are dropped", "detector", participant.id, "dropped", lane.waiting.length);
-          }
+          this.#logger.warn("detector still busy at the end; its queued events are dropped", "detector", participant.id, "dropped", lane.waiting.length);
           lane.waiting.length = 0;
         }
       }
-      const wait = [...this.#inflight];
+      if (dropped && waited >= 2 * this.#drainTimeoutMs) {
+        this.#logger.warn("calls still running at the end are abandoned", "detectors", busy.map(([p]) => p.id), "in_flight", inflight.length);
+        for (const [, lane] of busy) this.#abandoned.add(lane);
+        for (const p of inflight) this.#abandoned.add(p);
+        return;
+      }
+      const wait = inflight;
+      const limit = Math.max(1, (dropped ? 2 : 1) * this.#drainTimeoutMs - waited);
       if (wait.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      else if (dropped) await Promise.race([Promise.allSettled(wait), delay(50)]);
-      else await Promise.race([Promise.allSettled(wait), delay(Math.max(1, deadline - performance.now()))]);
+      else await Promise.race([Promise.allSettled(wait), delay(limit)]);
     }
   }
 
@@ -514,6 +547,7 @@ export class Engine {
 
   /** Writes `events` to every output, in order; a promise when an output asks to wait. */
   #write(events: readonly TraceeEvent[]): Promise<void> | undefined {
+    if (!this.#running) return undefined; // an abandoned call that returned after the run
     let waits: Promise<void>[] | undefined;
     for (const event of events) {
       this.#stats.written++;

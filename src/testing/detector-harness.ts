@@ -4,15 +4,13 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
 import type { DataSource } from "../detect/data-source.js";
 import { DataSourceRegistry } from "../detect/registry.js";
 import type { Logger } from "../detect/signature.js";
 import { Engine, type EngineOptions } from "../engine/engine.js";
-import type { EngineMetrics, EngineStats } from "../engine/metrics.js";
+import type { EngineStats } from "../engine/metrics.js";
 import type { Detector } from "../engine/types.js";
 import { encodeEventJson } from "../events/json/encode.js";
-import { whenIdle } from "../internal/exclusive.js";
 import type { TraceeEvent } from "../events/model.js";
 import type { LogLevel, LogLine } from "./context.js";
 
@@ -106,13 +104,12 @@ export class DetectorHarness {
     const logs: LogLine[] = [];
     const input = new FeedInput();
     const registry = toRegistry(options.dataSources);
-    const idle = new IdleTracker(input, registry, options.engine?.metrics);
     const engine = new Engine({
       ...options.engine,
       logger: capturingLogger(logs, options.logger),
       dataSources: registry,
-      metrics: idle,
     });
+    const idle = new IdleTracker(input, () => engine);
     if (isDetectorList(detectors)) {
       const configs = (options as MultiDetectorHarnessOptions).config ?? {};
       for (const detector of detectors) {
@@ -242,94 +239,41 @@ class FeedInput implements AsyncIterable<TraceeEvent>, AsyncIterator<TraceeEvent
 }
 
 /**
- * Tells when the engine has nothing left to do: parked on an empty input,
- * no `onEvent` call in flight, and no data source busy with a write (a
- * detector reading it would be waiting for that write, not yet called).
- *
- * It counts calls through the engine's metrics: every call the engine
- * reports as processed ends in exactly one of `duration` (it returned or
- * resolved), `error` (it threw or rejected) or `timeout`. A synchronous
- * call reports both ends at once. Between an async call ending and its
- * outputs being written and dispatched there are only promise callbacks, so
- * the tracker looks only from a macrotask (`setImmediate`), when those have
- * all run.
+ * Tells when a feed is done: the engine parked on the empty input (so it
+ * took every event pushed, and handled each one's synchronous part), then
+ * `engine.idle()` (async calls, queued events, chained outputs, writes).
  */
-class IdleTracker implements EngineMetrics {
-  #inFlight = 0;
-  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
-  #checkQueued = false;
+class IdleTracker {
+  #parked: (() => void) | undefined;
   #failure: { readonly error: unknown } | undefined;
+  #onFail: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly input: FeedInput,
-    readonly registry: DataSourceRegistry,
-    readonly forward: EngineMetrics | undefined,
+    readonly engine: () => Engine,
   ) {
-    input.onPark = () => this.#check();
+    input.onPark = () => {
+      const parked = this.#parked;
+      this.#parked = undefined;
+      parked?.();
+    };
   }
 
-  /** Resolves once the engine is idle (checked at the next macrotask, and after every change). */
-  settled(): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure.error);
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    this.#check();
-    return done;
+  /** Resolves once the engine is idle; rejects if the run failed. */
+  async settled(): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    const failed = new Promise<never>((_, reject) => {
+      this.#onFail = reject;
+    });
+    failed.catch(() => undefined);
+    if (!this.input.parked) await Promise.race([new Promise<void>((resolve) => (this.#parked = resolve)), failed]);
+    await Promise.race([this.engine().idle(), failed]);
   }
 
-  /** The run failed: every waiter rejects with `error`, as later ones will. */
+  /** The run failed: a waiting feed rejects with `error`, as later ones will. */
   fail(error: unknown): void {
     this.#failure = { error };
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.reject(error);
-  }
-
-  #check(): void {
-    if (this.#checkQueued || this.#waiters.length === 0) return;
-    this.#checkQueued = true;
-    setImmediate(() => {
-      this.#checkQueued = false;
-      if (this.#inFlight !== 0 || !this.input.parked) return;
-      const writes = this.registry.list().flatMap((ds) => whenIdle(ds) ?? []);
-      if (writes.length > 0) {
-        void Promise.all(writes).then(() => this.#check());
-        return;
-      }
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) w.resolve();
-    });
-  }
-
-  #ended(): void {
-    this.#inFlight--;
-    if (this.#inFlight === 0) this.#check();
-  }
-
-  eventProcessed(id: string): void {
-    this.#inFlight++;
-    this.forward?.eventProcessed(id);
-  }
-  duration(id: string, seconds: number): void {
-    this.#ended();
-    this.forward?.duration(id, seconds);
-  }
-  error(id: string): void {
-    this.#ended();
-    this.forward?.error(id);
-  }
-  timeout(id: string): void {
-    this.#ended();
-    this.forward?.timeout(id);
-  }
-  outputsProduced(id: string, count: number): void {
-    this.forward?.outputsProduced(id, count);
-  }
-  dropped(id: string): void {
-    this.forward?.dropped(id);
-  }
-  chainDepthExceeded(count: number): void {
-    this.forward?.chainDepthExceeded(count);
+    this.#onFail?.(error);
   }
 }
 

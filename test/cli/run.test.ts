@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeEventJson, encodeEventJson, type TraceeEvent } from "tracee-ds/events";
-import { buildEvent, type FakeTracee, fakeTracee } from "tracee-ds/testing";
+import { buildEvent, DetectorHarness, type FakeTracee, fakeTracee } from "tracee-ds/testing";
+import { dataSources as portedDataSources, detectors as portedDetectors } from "../../examples/detectors/index.js";
 import { killCliChildren, requireBuiltCli, root, startCli } from "../support/cli.js";
 
 const fixture = readFileSync(join(root, "test/fixtures/events/v1beta1.ndjson"), "utf8");
@@ -156,54 +157,68 @@ describe("tracee-ds run: detectors modules", () => {
 });
 
 describe("tracee-ds run: beside a live Tracee", () => {
-  it("replays Tracee's stream; detectors that throw, hang or crawl leave the others' outputs as they are, and metrics show it", async () => {
-    const tracee = await fakeTracee({ events: fixture, then: "hold" });
+  it("replays Tracee's stream with the ports loaded; detectors that throw, hang or crawl leave their outputs as they are, and metrics show it", async () => {
+    const replay = Array.from({ length: 10 }, () => fixture).join("");
+    const tracee = await fakeTracee({ events: replay, then: "hold" });
     tracees.push(tracee);
-    const module = file(
+    const troubled = file(
       "troubled.mjs",
       `const detector = (id, onEvent) => ({
         definition: { id, requirements: { events: [{ name: "sched_process_exec" }] }, producedEvent: { name: id + "_out" } },
         onEvent,
       });
       export const detectors = [
-        ${execDetector()},
         detector("thrower", () => { throw new Error("boom"); }),
         detector("hanger", () => new Promise(() => {})),
-        detector("crawler", () => new Promise((resolve) => setTimeout(() => resolve([{}]), 50))),
+        detector("crawler", () => new Promise((resolve) => setTimeout(() => resolve([{}]), 20))),
       ];\n`,
     );
     const running = startCli([
       "run",
       "--detectors",
-      module,
+      "examples/detectors",
+      "--detectors",
+      troubled,
       "--input",
       `grpc:${tracee.address}`,
       "--metrics",
       "127.0.0.1:0",
       "--timeout",
-      "200ms",
+      "100ms",
+      "--detector-queue",
+      "4",
     ]);
-    // Every exec got its detection from the well-behaved detector.
-    const count = (name: string) => lines(running.out.stdout).filter((l) => l.includes(`"name":"${name}"`)).length;
-    await running.until(() => count("exec_seen") === execs.length);
     const url = (await running.waitFor("stderr", /url=(http:\/\/\S+)/))[1] ?? "";
-    // The hanging detector timed out on each exec (one at a time: its own queue).
+    const value = (text: string, metric: string) => Number(new RegExp(`^${metric.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    const execCount = execs.length * 10;
+    // The hanging and the slow detector: each exec was handled (timed out, or gave an output) or dropped from their queue of 4.
     let text = "";
-    while (!text.includes(`tracee_ds_detector_timeouts_total{detector="hanger"} ${execs.length}`)) {
+    for (;;) {
       text = await (await fetch(url)).text();
-      if (!text.includes(`tracee_ds_detector_timeouts_total{detector="hanger"} ${execs.length}`)) await new Promise((r) => setTimeout(r, 50));
+      const hanger = value(text, 'tracee_ds_detector_timeouts_total{detector="hanger"}') + value(text, 'tracee_ds_detector_events_dropped_total{detector="hanger"}');
+      const crawler = value(text, 'tracee_ds_detector_outputs_total{detector="crawler"}') + value(text, 'tracee_ds_detector_events_dropped_total{detector="crawler"}');
+      if (hanger === execCount && crawler === execCount) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    expect(text).toContain(`tracee_ds_detector_errors_total{detector="thrower"} ${execs.length}`);
-    expect(text).toContain(`tracee_ds_detector_outputs_total{detector="exec"} ${execs.length}`);
-    expect(text).toContain(`tracee_ds_input_events_received_total{input="grpc"} ${fixtureEvents.length}`);
+    expect(value(text, 'tracee_ds_detector_events_dropped_total{detector="hanger"}')).toBeGreaterThan(0);
+    expect(value(text, 'tracee_ds_detector_errors_total{detector="thrower"}')).toBe(execCount);
+    expect(value(text, 'tracee_ds_input_events_received_total{input="grpc"}')).toBe(fixtureEvents.length * 10);
     tracee.end();
     const r = await running.done;
     expect(r.code).toBe(0);
-    const out = lines(r.stdout).map((l) => decodeEventJson(l));
-    expect(out.filter((e) => e.name === "exec_seen")).toHaveLength(execs.length);
-    expect(out.filter((e) => e.name === "crawler_out")).toHaveLength(execs.length);
     expect(r.stderr).toContain("Tracee ended the stream");
     expect(r.stderr).toMatch(/detector trouble detector=hanger errors=0 timeouts=\d+ dropped=\d+/);
+
+    // The ports' detections are exactly what they give without the troubled detectors.
+    const harness = await DetectorHarness.create([...portedDetectors], { dataSources: [...portedDataSources] });
+    const alone: string[] = [];
+    for (let i = 0; i < 10; i++) alone.push(...(await harness.json(...fixtureEvents)));
+    await harness.close();
+    expect(alone.length).toBeGreaterThan(0);
+    const out = lines(r.stdout);
+    expect(out.filter((l) => !/"name":"(thrower|hanger|crawler)_out"/.test(l))).toEqual(alone);
+    // The slow one: every exec either gave its output or was dropped from its queue of 4, as the metrics said.
+    expect(out.filter((l) => l.includes('"name":"crawler_out"'))).toHaveLength(value(text, 'tracee_ds_detector_outputs_total{detector="crawler"}'));
   });
 
   it("SIGTERM stops the run cleanly: queued work finishes, signatures get their end signal, exit 0", async () => {

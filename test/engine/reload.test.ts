@@ -228,7 +228,8 @@ describe("stopping", () => {
   });
 
   it("at the end of the input, a stalled detector's queued events are dropped after drainTimeoutMs, counted", async () => {
-    const engine = new Engine({ timeoutMs: 50, drainTimeoutMs: 20 });
+    // The call in flight times out (25 ms) before the drain would abandon it (2 × 20 ms).
+    const engine = new Engine({ timeoutMs: 25, drainTimeoutMs: 20 });
     let calls = 0;
     engine.addDetector(
       defineDetector({
@@ -253,5 +254,25 @@ describe("stopping", () => {
     expect((stalled?.timeouts ?? 0) + (stalled?.dropped ?? 0)).toBe(50);
     expect(stalled?.timeouts).toBe(calls);
     expect(stalled?.dropped).toBeGreaterThan(0);
+  });
+
+  it("a call that never settles, with a timeout longer than the drain, is abandoned after twice drainTimeoutMs", async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (msg: string) => void warnings.push(msg), error() {} };
+    const engine = new Engine({ timeoutMs: 3_600_000, drainTimeoutMs: 20, logger });
+    engine.addDetector(
+      defineDetector({
+        definition: { id: "stuck", requirements: { events: [{ name: "openat" }] }, producedEvent: { name: "stuck_out" } },
+        onEvent: () => new Promise<never>(() => undefined),
+      }),
+    );
+    const stats = await engine.run(
+      (async function* () {
+        for (let n = 0; n < 3; n++) yield openat(n);
+      })(),
+      { outputs: [] },
+    );
+    expect(stats.participants["stuck"]).toMatchObject({ processed: 1, dropped: 2, timeouts: 0 });
+    expect(warnings).toEqual(["detector still busy at the end; its queued events are dropped", "calls still running at the end are abandoned"]);
   });
 });

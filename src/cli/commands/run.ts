@@ -39,8 +39,9 @@ of the input or on SIGINT/SIGTERM: queued work finishes, signatures get their
 end signal, detectors are closed, outputs flushed, and the exit status is 0.
 
 Options:
-  --detectors PATH   a module (.ts .mts .cts .js .mjs .cjs) or a directory of them,
-                     exporting detectors, signatures and data sources (repeatable)
+  --detectors PATH   a module (.ts .mts .cts .js .mjs .cjs), or a directory (its index
+                     module, else every module in it), exporting detectors, signatures
+                     and data sources (repeatable)
   --input SOURCE     where events come from (default grpc:${TRACEE_EVENTS_ADDRESS}):
                        grpc:ADDR | json:PATH | json:- | webhook:[HOST:]PORT[/PATH]
   --policy NAME      grpc: only events of this Tracee policy (repeatable)
@@ -59,6 +60,8 @@ Options:
   --list             print the detectors, signatures and data sources, what they
                      need from Tracee, and exit
   --timeout D        longest wait for one async onEvent (default 5s)
+  --detector-queue N events one busy async detector may have waiting (default 1024);
+                     more are dropped for it, counted
   --queue N          events waiting between the input and the engine (default ${RUN_QUEUE_CAPACITY})
   --overflow P       when that queue is full: block (default; holds the input back),
                      drop-newest or drop-oldest (counted)
@@ -143,6 +146,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       watch: { type: "boolean" },
       list: { type: "boolean" },
       timeout: { type: "string" },
+      "detector-queue": { type: "string" },
       queue: { type: "string" },
       overflow: { type: "string" },
       malformed: { type: "string" },
@@ -166,6 +170,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const serveAddress = values.serve === undefined ? undefined : checkAddress(values.serve);
   const metricsAddress = values.metrics === undefined ? undefined : checkMetricsAddress(values.metrics);
   const timeoutMs = values.timeout === undefined ? 5000 : parseDuration("timeout", values.timeout);
+  const maxPendingPerDetector = parsePositive("detector-queue", values["detector-queue"], 1024);
   const queue = {
     capacity: parsePositive("queue", values.queue, RUN_QUEUE_CAPACITY),
     overflow: oneOf("overflow", values.overflow, OVERFLOW, "block") as OverflowPolicy,
@@ -182,7 +187,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const metrics = metricsAddress === undefined ? undefined : prometheusMetrics();
   const builtins = builtinDataSources();
-  const engine = new Engine({ logger, timeoutMs, streamDataSources: builtins.all, ...(metrics === undefined ? {} : { metrics }) });
+  const engine = new Engine({
+    logger,
+    timeoutMs,
+    maxPendingPerDetector,
+    streamDataSources: builtins.all,
+    ...(metrics === undefined ? {} : { metrics }),
+  });
   for (const ds of modules.dataSources) {
     try {
       engine.addDataSource(ds);
