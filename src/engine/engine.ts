@@ -125,12 +125,20 @@ interface Lane {
   readonly waiting: { event: TraceeEvent; depth: number }[];
 }
 
+/** A participant and its lane, as dispatch walks them. */
+interface Slot {
+  readonly participant: Participant;
+  readonly lane: Lane;
+}
+
 /** The participants running, indexed for dispatch. */
 interface ActiveSet {
   readonly participants: readonly Participant[];
   readonly lanes: ReadonlyMap<Participant, Lane>;
-  readonly byName: ReadonlyMap<string, readonly Participant[]>;
-  readonly wildcard: readonly Participant[];
+  /** Per event name, who receives it, in registration order (those taking every event included). */
+  readonly byName: ReadonlyMap<string, readonly Slot[]>;
+  /** Who receives events of any other name: participants taking every event. */
+  readonly wildcard: readonly Slot[];
 }
 
 const EMPTY_SET: ActiveSet = { participants: [], lanes: new Map(), byName: new Map(), wildcard: [] };
@@ -316,17 +324,22 @@ export class Engine {
       }
     }
     const lanes = new Map<Participant, Lane>();
-    const byName = new Map<string, Participant[]>();
-    const wildcard: Participant[] = [];
+    const slots: Slot[] = [];
     for (const { participant } of built) {
-      lanes.set(participant, { busy: false, waiting: [] });
-      if (participant.eventNames === "*") wildcard.push(participant);
-      else {
-        for (const name of participant.eventNames) {
-          const list = byName.get(name) ?? [];
-          list.push(participant);
-          byName.set(name, list);
-        }
+      const lane: Lane = { busy: false, waiting: [] };
+      lanes.set(participant, lane);
+      slots.push({ participant, lane });
+    }
+    const wildcard = slots.filter((slot) => slot.participant.eventNames === "*");
+    const byName = new Map<string, Slot[]>();
+    for (const slot of slots) {
+      if (slot.participant.eventNames === "*") continue;
+      for (const name of slot.participant.eventNames) byName.set(name, []);
+    }
+    for (const [name, list] of byName) {
+      for (const slot of slots) {
+        const names = slot.participant.eventNames;
+        if (names === "*" || names.includes(name)) list.push(slot);
       }
     }
     return { participants: built.map((b) => b.participant), lanes, byName, wildcard };
@@ -473,7 +486,8 @@ export class Engine {
       const written = this.#write([event]);
       if (written !== undefined) return written.then(() => this.#chain([event], 0));
     }
-    return this.#chain([event], 0);
+    const outputs = this.#dispatch(event, 0);
+    return outputs === undefined ? undefined : this.#produced(outputs, 0);
   }
 
   /**
@@ -573,33 +587,29 @@ export class Engine {
 
   /**
    * Dispatches `level` (events at chain `depth`) breadth first: each to its
-   * detectors, their outputs written and dispatched at the next depth.
+   * detectors, then their outputs, written and dispatched at the next depth.
    * Async detectors carry on from their own completion.
    */
   #chain(level: readonly TraceeEvent[], depth: number): Promise<void> | undefined {
-    let current = level;
-    let d = depth;
-    while (current.length > 0) {
-      let next: TraceeEvent[] | undefined;
-      for (const event of current) {
-        const outputs = this.#dispatch(event, d);
-        if (outputs !== undefined) (next ??= []).push(...outputs);
-      }
-      if (next === undefined) return undefined;
-      if (d + 1 > this.#maxDepth) {
-        this.#depthExceeded(next.length);
-        return undefined;
-      }
-      const written = this.#write(next);
-      if (written !== undefined) {
-        const level2 = next;
-        const at = d + 1;
-        return written.then(() => this.#chain(level2, at));
-      }
-      current = next;
-      d++;
+    let next: TraceeEvent[] | undefined;
+    for (let i = 0; i < level.length; i++) {
+      const outputs = this.#dispatch(level[i] as TraceeEvent, depth);
+      if (outputs === undefined) continue;
+      if (next === undefined) next = outputs;
+      else for (let j = 0; j < outputs.length; j++) next.push(outputs[j] as TraceeEvent);
     }
-    return undefined;
+    return next === undefined ? undefined : this.#produced(next, depth);
+  }
+
+  /** Outputs produced at `depth` (by events at that depth): written, then dispatched one level down. */
+  #produced(outputs: readonly TraceeEvent[], depth: number): Promise<void> | undefined {
+    if (depth + 1 > this.#maxDepth) {
+      this.#depthExceeded(outputs.length);
+      return undefined;
+    }
+    const written = this.#write(outputs);
+    if (written !== undefined) return written.then(() => this.#chain(outputs, depth + 1));
+    return this.#chain(outputs, depth + 1);
   }
 
   #depthExceeded(count: number): void {
@@ -610,12 +620,10 @@ export class Engine {
   /** The synchronous outputs for `event` at `depth`; async ones arrive through #settle. */
   #dispatch(event: TraceeEvent, depth: number): TraceeEvent[] | undefined {
     const set = this.#set;
-    const named = set.byName.get(event.name);
-    const all = set.wildcard.length === 0 ? named : named === undefined ? set.wildcard : [...named, ...set.wildcard];
-    if (all === undefined) return undefined;
+    const slots = set.byName.get(event.name) ?? set.wildcard;
     let out: TraceeEvent[] | undefined;
-    for (const participant of all) {
-      const lane = set.lanes.get(participant) as Lane;
+    for (let i = 0; i < slots.length; i++) {
+      const { participant, lane } = slots[i] as Slot;
       if (lane.busy) {
         if (lane.waiting.length >= this.#maxPending) {
           this.#stats.dropped(participant.id);
@@ -625,7 +633,10 @@ export class Engine {
         continue;
       }
       const outputs = this.#invoke(participant, lane, event, depth);
-      if (outputs !== undefined && outputs.length > 0) (out ??= []).push(...outputs);
+      if (outputs !== undefined && outputs.length > 0) {
+        if (out === undefined) out = outputs.slice();
+        else for (let j = 0; j < outputs.length; j++) out.push(outputs[j] as TraceeEvent);
+      }
     }
     return out;
   }
@@ -733,16 +744,9 @@ export class Engine {
     }
   }
 
-  /** Outputs produced at `depth` (by dispatching an event at that depth): written and chained. */
+  /** {@link #produced}, always as a promise. */
   async #emit(outputs: readonly TraceeEvent[], depth: number): Promise<void> {
-    if (depth + 1 > this.#maxDepth) {
-      this.#depthExceeded(outputs.length);
-      return;
-    }
-    const written = this.#write(outputs);
-    if (written !== undefined) await written;
-    const chained = this.#chain(outputs, depth + 1);
-    if (chained !== undefined) await chained;
+    await this.#produced(outputs, depth);
   }
 
   /** Outputs a participant reported outside `handle` (a signature's late finding). */
