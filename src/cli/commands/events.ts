@@ -12,6 +12,7 @@ import { EXIT_OK, EXIT_REFUSED, UsageError } from "../errors.js";
 import { tableHeader, tableLine } from "../events-table.js";
 import { GRPC_HINT, type InputSpec, openInput, parseInput } from "../inputs.js";
 import { type CliIo, println } from "../io.js";
+import { oneOf, positiveInteger } from "./shared.js";
 
 /**
  * Events waiting between the input and the terminal. Small on purpose: memory
@@ -65,19 +66,6 @@ Examples:
   tracee-ds events --input json:events.ndjson --count 10
   tracee --output json | tracee-ds events --input json:- --format table
   tracee-ds events --input webhook:0.0.0.0:8080 --drop`;
-
-function parseCount(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--count: expected a whole number >= 1, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, text: string | undefined, choices: readonly T[], fallback: T): T {
-  if (text === undefined) return fallback;
-  if ((choices as readonly string[]).includes(text)) return text as T;
-  throw new UsageError(`--${flag}: expected ${choices.join(" or ")}, got ${JSON.stringify(text)}`);
-}
 
 /** Flags that only make sense for some inputs: a usage error elsewhere. */
 function checkApplies(input: InputSpec, values: Record<string, unknown>): void {
@@ -145,7 +133,7 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<number> 
   }
   const spec = parseInput(values.input ?? `grpc:${TRACEE_EVENTS_ADDRESS}`);
   checkApplies(spec, values);
-  const count = parseCount(values.count);
+  const count = positiveInteger("count", values.count);
   const format = oneOf("format", values.format, ["json", "table"] as const, "json");
   const malformed = oneOf("malformed", values.malformed, ["skip", "fail"] as const, "skip");
   const policies = values.policy ?? [];

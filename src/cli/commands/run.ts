@@ -25,7 +25,7 @@ import { GRPC_HINT, openInput, parseInput } from "../inputs.js";
 import { type CliIo, println } from "../io.js";
 import { lineLogger, parseLogLevel } from "../logger.js";
 import { type FileWatch, watchFiles } from "../watch.js";
-import { checkAddress } from "./shared.js";
+import { checkAddress, oneOf, positiveInteger } from "./shared.js";
 
 /** Events waiting between the input and the engine, by default. */
 export const RUN_QUEUE_CAPACITY = 4096;
@@ -78,19 +78,6 @@ Examples:
   tracee-ds run --detectors ./detectors.mjs --serve unix:///tmp/ds.sock --watch`;
 
 const OVERFLOW = ["block", "drop-newest", "drop-oldest"] as const;
-
-function parsePositive(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, text: string | undefined, choices: readonly T[], fallback: T): T {
-  if (text === undefined) return fallback;
-  if ((choices as readonly string[]).includes(text)) return text as T;
-  throw new UsageError(`--${flag}: expected ${choices.join(", ")}, got ${JSON.stringify(text)}`);
-}
 
 /** `--metrics HOST:PORT`. */
 function checkMetricsAddress(text: string): string {
@@ -170,9 +157,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const serveAddress = values.serve === undefined ? undefined : checkAddress(values.serve);
   const metricsAddress = values.metrics === undefined ? undefined : checkMetricsAddress(values.metrics);
   const timeoutMs = values.timeout === undefined ? 5000 : parseDuration("timeout", values.timeout);
-  const maxPendingPerDetector = parsePositive("detector-queue", values["detector-queue"], 1024);
+  const maxPendingPerDetector = positiveInteger("detector-queue", values["detector-queue"], 1024);
   const queue = {
-    capacity: parsePositive("queue", values.queue, RUN_QUEUE_CAPACITY),
+    capacity: positiveInteger("queue", values.queue, RUN_QUEUE_CAPACITY),
     overflow: oneOf("overflow", values.overflow, OVERFLOW, "block") as OverflowPolicy,
   };
   const malformed = oneOf("malformed", values.malformed, ["skip", "fail"] as const, "skip");

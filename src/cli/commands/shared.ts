@@ -44,3 +44,21 @@ export function checkAddress(address: string): string {
   }
   return address;
 }
+
+/** A whole number >= 1 from `--flag`, or `fallback` when the flag is not given. @internal */
+export function positiveInteger(flag: string, text: string | undefined, fallback: number): number;
+export function positiveInteger(flag: string, text: string | undefined): number | undefined;
+export function positiveInteger(flag: string, text: string | undefined, fallback?: number): number | undefined {
+  if (text === undefined) return fallback;
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** One of `choices` from `--flag`, or `fallback` when the flag is not given. @internal */
+export function oneOf<T extends string>(flag: string, text: string | undefined, choices: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  const list = choices.length === 2 ? choices.join(" or ") : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
+  throw new UsageError(`--${flag}: expected ${list}, got ${JSON.stringify(text)}`);
+}
