@@ -527,7 +527,7 @@ function bySchema(r: Reader, schema: MessageSchema, depth: number): Record<strin
   while (r.pos < end) {
     const tag = r.uint32();
     const wireType = tag & 7;
-    const field = schema.byNumber.get(tag >>> 3);
+    const field = schema.numbered[tag >>> 3];
     const type = field?.type;
     let value: unknown;
     if (field === undefined || type === undefined) {

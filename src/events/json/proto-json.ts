@@ -43,6 +43,10 @@ export interface MessageSchema {
   readonly byKey: ReadonlyMap<string, FieldSchema>;
   /** Reading protobuf bytes: field number → its field. */
   readonly byNumber: ReadonlyMap<number, FieldSchema>;
+  /** The same, as an array indexed by field number (the numbers are small), for the hot path. */
+  readonly numbered: readonly (FieldSchema | undefined)[];
+  /** A new message with every field at its default, the way ts-proto builds one. */
+  readonly create: () => Obj;
 }
 
 const camelOf = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -58,11 +62,34 @@ function message(
   const list = fields.map(([json, member, type, number], i) => ({ number: number ?? i + 1, json, camel: camelOf(json), member, type }));
   const byKey = new Map<string, FieldSchema>();
   const byNumber = new Map<number, FieldSchema>();
+  const numbered: (FieldSchema | undefined)[] = [];
   for (const f of list) {
     byKey.set(f.json, f).set(f.camel, f);
     byNumber.set(f.number, f);
+    while (numbered.length <= f.number) numbered.push(undefined);
+    numbered[f.number] = f;
   }
-  return { name, fields: list, byKey, byNumber };
+  return { name, fields: list, byKey, byNumber, numbered, create: factory(list) };
+}
+
+/** Builds messages with every field at its default: scalars copied from a template, fresh lists and maps. */
+function factory(fields: readonly FieldSchema[]): () => Obj {
+  const scalars: Obj = {};
+  const lists: string[] = [];
+  const maps: string[] = [];
+  for (const field of fields) {
+    const value = defaultOf(field.type);
+    if (Array.isArray(value)) lists.push(field.member);
+    else if (typeof value === "object" && value !== null) maps.push(field.member);
+    scalars[field.member] = Array.isArray(value) || (typeof value === "object" && value !== null) ? undefined : value;
+  }
+  if (lists.length === 0 && maps.length === 0) return () => ({ ...scalars });
+  return () => {
+    const out: Obj = { ...scalars };
+    for (let i = 0; i < lists.length; i++) out[lists[i] as string] = [];
+    for (let i = 0; i < maps.length; i++) out[maps[i] as string] = {};
+    return out;
+  };
 }
 
 const packetDirections: Record<number, string> = {
@@ -386,28 +413,9 @@ function readScalar(kind: ScalarKind, v: unknown, path: string, key = ""): unkno
 }
 
 /** Per schema: its scalar defaults (copied in one spread), and the members that need a fresh list or map. */
-const templates = new WeakMap<MessageSchema, { readonly scalars: Obj; readonly lists: string[]; readonly maps: string[] }>();
-
 /** A new message of `schema` with every field at its default, the way ts-proto builds one. @internal */
 export function base(schema: MessageSchema): Obj {
-  let template = templates.get(schema);
-  if (template === undefined) {
-    const scalars: Obj = {};
-    const lists: string[] = [];
-    const maps: string[] = [];
-    for (const field of schema.fields) {
-      const value = defaultOf(field.type);
-      if (Array.isArray(value)) lists.push(field.member);
-      else if (typeof value === "object" && value !== null) maps.push(field.member);
-      scalars[field.member] = Array.isArray(value) || (typeof value === "object" && value !== null) ? undefined : value;
-    }
-    template = { scalars, lists, maps };
-    templates.set(schema, template);
-  }
-  const out: Obj = { ...template.scalars };
-  for (const member of template.lists) out[member] = [];
-  for (const member of template.maps) out[member] = {};
-  return out;
+  return schema.create();
 }
 
 function defaultOf(type: FieldType): unknown {
