@@ -516,7 +516,8 @@ export class Engine {
    * Waits until no detector works and nothing is being written. Past
    * `drainTimeoutMs`, events still queued for busy detectors are dropped
    * (counted); after as long again, calls still running are abandoned
-   * (logged; whatever they return later is not written).
+   * (logged and counted as timeouts; whatever they return later is not
+   * written).
    */
   async #drain(): Promise<void> {
     const started = performance.now();
@@ -538,7 +539,11 @@ export class Engine {
       }
       if (dropped && waited >= 2 * this.#drainTimeoutMs) {
         this.#logger.warn("calls still running at the end are abandoned", "detectors", busy.map(([p]) => p.id), "in_flight", inflight.length);
-        for (const [, lane] of busy) this.#abandoned.add(lane);
+        // Counted as the timeouts they are; whatever they do later is not counted again.
+        for (const [participant, lane] of busy) {
+          this.#abandoned.add(lane);
+          this.#stats.timeout(participant.id);
+        }
         for (const p of inflight) this.#abandoned.add(p);
         return;
       }
@@ -717,6 +722,7 @@ export class Engine {
   /** Waits for an async onEvent (at most timeoutMs), emits its outputs, then takes the lane's next event. */
   async #settle(participant: Participant, lane: Lane, settled: Promise<Settled>, event: TraceeEvent, depth: number, started: number): Promise<void> {
     const result = await settled;
+    if (this.#abandoned.has(lane)) return;
     if (result === "timeout") {
       this.#stats.timeout(participant.id);
       this.#logger.warn("onEvent did not settle in time; moving on", "detector", participant.id, "event", event.name, "timeout_ms", this.#timeoutMs);
