@@ -325,6 +325,10 @@ export class DataSourceClient {
   async #start(path: string, deadline: number | undefined, options: WriteOptions | undefined): Promise<Call> {
     const signal = options?.signal;
     const starting = this.#channel.start({ path, metadata: this.#metadataFor(options), deadline });
+    if (signal === undefined && deadline === undefined) {
+      // Nothing to give up for: the call starts, or fails to.
+      return starting.catch((err: unknown) => Promise.reject(channelFailure(err)));
+    }
     let giveUp: ((err: DataSourceClientError) => void) | undefined;
     const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
     const onAbort = () => giveUp?.(aborted(signal as AbortSignal));

@@ -11,6 +11,7 @@
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
 import { status as Status } from "@grpc/grpc-js";
 import { FramingError, MessageReader } from "./framing.js";
+import { resetStream } from "./reset.js";
 import { type CallStatus, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
 
 /** Largest response message a call reads, when it reads them. */
@@ -44,7 +45,8 @@ export class ClientCall implements Call {
   readonly #stream: ClientHttp2Stream;
   /** The connection, kept: Node unsets `stream.session` before the stream's 'close'. */
   readonly #session: ClientHttp2Stream["session"];
-  readonly #abort: AbortController;
+  /** The stream's `signal`, when Node's AbortError could not be found (see reset.ts). */
+  readonly #abort: AbortController | undefined;
   readonly #onSettled: (call: ClientCall) => void;
   #status: CallStatus | undefined;
   #httpStatus = 0;
@@ -66,7 +68,7 @@ export class ClientCall implements Call {
    */
   constructor(
     stream: ClientHttp2Stream,
-    abort: AbortController,
+    abort: AbortController | undefined,
     deadline: number | undefined,
     onSettled: (call: ClientCall) => void,
     onMessage?: (message: Buffer) => void,
@@ -220,7 +222,7 @@ export class ClientCall implements Call {
     // Whatever the status, a stream not half-closed is reset, never ended:
     // a server must not see a cancelled or failed request as complete.
     if (!this.#halfClosed || status.code !== Status.OK) {
-      if (!this.#stream.closed) this.#abort.abort();
+      resetStream(this.#stream, this.#abort);
     }
     this.#wake();
     this.#resolve(status);

@@ -13,11 +13,17 @@
  * @module
  */
 import { type ClientHttp2Session, connect as http2Connect, constants } from "node:http2";
-import { type ChannelCredentials, type ChannelOptions, Metadata, status as Status } from "@grpc/grpc-js";
+import { CallCredentials, type ChannelCredentials, type ChannelOptions, Metadata, status as Status } from "@grpc/grpc-js";
 import { ClientCall } from "./call.js";
 import { type DialTarget, dial } from "./dial.js";
+import { resetsWithoutSignal } from "./reset.js";
 import { RetryingCall } from "./retry.js";
 import { type CallStatus, grpcTimeout } from "./status.js";
+
+/** The same options for every request: node:http2 validates a given priority faster than a missing one. */
+const REQUEST_OPTIONS = Object.freeze({ endStream: false, weight: 16, parent: 0, exclusive: false, silent: false });
+
+const NO_CALL_CREDENTIALS = CallCredentials.createEmpty();
 
 /** A failure before a call could start, carried as a gRPC status. @internal */
 export class ChannelError extends Error {
@@ -104,7 +110,8 @@ export class Channel {
       throw closedError();
     }
     this.#scheme = dialed.secure ? "https" : "http";
-    this.#callCredentials = dialed.callCredentials;
+    // Insecure and plain TLS credentials carry grpc-js's empty call credentials: none to run per call.
+    this.#callCredentials = dialed.callCredentials._equals(NO_CALL_CREDENTIALS) ? undefined : dialed.callCredentials;
     const session = http2Connect(`${this.#scheme}://${this.#target.authority}`, {
       createConnection: () => socket,
       // Large messages go out in one write; let the session hold them.
@@ -187,30 +194,37 @@ export class Channel {
     return new RetryingCall(first, () => this.#startStream(options), () => this.#release());
   }
 
-  /** Opens one HTTP/2 stream for a call. */
-  async #startStream(options: StartOptions): Promise<ClientCall> {
+  /** Opens one HTTP/2 stream for a call: at once on a live connection without call credentials. */
+  #startStream(options: StartOptions): Promise<ClientCall> {
+    const session = this.#session;
+    if (this.#callCredentials === undefined && session !== undefined && !session.closed && !session.destroyed && !this.#closed) {
+      try {
+        return Promise.resolve(this.#request(session, options.metadata, options));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#connectAndRequest(options);
+  }
+
+  async #connectAndRequest(options: StartOptions): Promise<ClientCall> {
     const session = await this.connect();
     const metadata = await this.#withCallCredentials(options);
     if (this.#closed) throw closedError();
+    return this.#request(session, metadata, options);
+  }
+
+  /** Sends a call's request headers on `session`. */
+  #request(session: ClientHttp2Session, metadata: Metadata, options: StartOptions): ClientCall {
     if (options.deadline !== undefined && options.deadline <= Date.now()) {
       throw new ChannelError(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
     }
-    const headers = {
-      ...metadata.toHttp2Headers(),
-      [constants.HTTP2_HEADER_METHOD]: "POST",
-      [constants.HTTP2_HEADER_SCHEME]: this.#scheme,
-      [constants.HTTP2_HEADER_PATH]: options.path,
-      [constants.HTTP2_HEADER_AUTHORITY]: this.#target.authority,
-      [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
-      [constants.HTTP2_HEADER_TE]: "trailers",
-      [constants.HTTP2_HEADER_USER_AGENT]: USER_AGENT,
-      "grpc-accept-encoding": "identity",
-      ...(options.deadline === undefined ? {} : { "grpc-timeout": grpcTimeout(options.deadline - Date.now()) }),
-    };
-    const abort = new AbortController();
+    const headers = Object.assign(metadata.toHttp2Headers(), this.#fixedHeaders(), { [constants.HTTP2_HEADER_PATH]: options.path });
+    if (options.deadline !== undefined) headers["grpc-timeout"] = grpcTimeout(options.deadline - Date.now());
+    const abort = resetsWithoutSignal ? undefined : new AbortController();
     let stream;
     try {
-      stream = session.request(headers, { endStream: false, signal: abort.signal });
+      stream = session.request(headers, abort === undefined ? REQUEST_OPTIONS : { ...REQUEST_OPTIONS, signal: abort.signal });
     } catch (err) {
       throw new ChannelError(Status.UNAVAILABLE, `cannot start a call on ${this.#target.text}: ${(err as Error).message}`, {
         cause: err,
@@ -229,6 +243,22 @@ export class Channel {
     this.#calls.add(call);
     this.#updateRef();
     return call;
+  }
+
+  #fixed: Readonly<Record<string, string>> | undefined;
+
+  /** The headers every call sends, the same for the channel's life. */
+  #fixedHeaders(): Readonly<Record<string, string>> {
+    this.#fixed ??= Object.freeze({
+      [constants.HTTP2_HEADER_METHOD]: "POST",
+      [constants.HTTP2_HEADER_SCHEME]: this.#scheme,
+      [constants.HTTP2_HEADER_AUTHORITY]: this.#target.authority,
+      [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
+      [constants.HTTP2_HEADER_TE]: "trailers",
+      [constants.HTTP2_HEADER_USER_AGENT]: USER_AGENT,
+      "grpc-accept-encoding": "identity",
+    });
+    return this.#fixed;
   }
 
   async #withCallCredentials(options: StartOptions): Promise<Metadata> {
