@@ -26,3 +26,5 @@ export {
   type TypedWritableDataSource,
   type DeepReadonly,
 } from "./codec/schema/index.js";
+// Tracee's writable datastores: contracts, errors, Any packing, shipped stores (no gRPC).
+export * from "./datastores/index.js";

@@ -38,10 +38,26 @@ export class DetectError extends Error {
   }
 }
 
-function sentinel(code: DetectErrorCode, message: string): DetectError {
-  const err = new DetectError(code, message);
+/**
+ * The kind an error of this SDK carries, under a `Symbol.for` key so every copy
+ * of the package reads it: `errorIs` matches a sentinel to any error of its kind.
+ *
+ * @internal
+ */
+export const ERROR_KIND: unique symbol = Symbol.for("tracee-ds.error.kind");
+
+/**
+ * Marks `err` as a sentinel (compared by kind in {@link errorIs}) and freezes it.
+ *
+ * @internal
+ */
+export function markSentinel<E extends Error>(err: E): E {
   Object.defineProperty(err, SENTINEL, { value: true });
   return Object.freeze(err);
+}
+
+function sentinel(code: DetectErrorCode, message: string): DetectError {
+  return markSentinel(new DetectError(code, message));
 }
 
 /** `get` found no data for a supported key. Go: `detect.ErrDataNotFound`. */
@@ -70,8 +86,16 @@ export function isDetectError(value: unknown): value is DetectError {
   );
 }
 
-function isSentinel(value: unknown): value is DetectError {
-  return isDetectError(value) && (value as { [SENTINEL]?: unknown })[SENTINEL] === true;
+/** `detect:CODE` for a detect error, the {@link ERROR_KIND} of other errors of this SDK. */
+function kindOf(value: unknown): string | undefined {
+  if (isDetectError(value)) return `detect:${value.code}`;
+  if (typeof value !== "object" || value === null) return undefined;
+  const kind = (value as { [ERROR_KIND]?: unknown })[ERROR_KIND];
+  return typeof kind === "string" ? kind : undefined;
+}
+
+function isSentinel(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { [SENTINEL]?: unknown })[SENTINEL] === true;
 }
 
 const MAX_CHAIN = 100;
@@ -81,9 +105,10 @@ const MAX_CHAIN = 100;
  * `errors.Is` of this SDK.
  *
  * Follows `cause` (and the `errors` of an `AggregateError`) up to 100 links,
- * guarding against cycles. A detect sentinel as `target` also matches any
- * {@link DetectError} with the same `code`, so wrapped errors and errors from
- * another copy of the package are recognised.
+ * guarding against cycles. A sentinel of this SDK as `target` (a detect error
+ * constant, or a datastore one such as `ErrInvalidArgument`) also matches any
+ * error of the same kind and code, so wrapped errors and errors from another
+ * copy of the package are recognised.
  *
  * @example
  * ```ts
@@ -96,7 +121,7 @@ const MAX_CHAIN = 100;
  * ```
  */
 export function errorIs(err: unknown, target: unknown): boolean {
-  const byCode = isSentinel(target) ? target.code : undefined;
+  const byKind = isSentinel(target) ? kindOf(target) : undefined;
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0 && seen.size < MAX_CHAIN) {
@@ -104,7 +129,7 @@ export function errorIs(err: unknown, target: unknown): boolean {
     if (current === undefined || current === null || seen.has(current)) continue;
     seen.add(current);
     if (current === target) return true;
-    if (byCode !== undefined && isDetectError(current) && current.code === byCode) return true;
+    if (byKind !== undefined && kindOf(current) === byKind) return true;
     if (typeof current !== "object") continue;
     if (current instanceof AggregateError) queue.push(...(current.errors as unknown[]));
     if ("cause" in current) queue.push(current.cause);
