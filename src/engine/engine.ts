@@ -14,6 +14,8 @@
  */
 import type { DataSource } from "../detect/data-source.js";
 import { DataSourceRegistry, silentLogger } from "../detect/registry.js";
+import { DataStoreRegistry } from "../datastores/registry.js";
+import type { DataStore } from "../datastores/store.js";
 import type { Logger, Signature } from "../detect/signature.js";
 import type { TraceeEvent } from "../events/model.js";
 import { hold, whenIdle } from "../internal/exclusive.js";
@@ -24,6 +26,7 @@ import { compileFilters, type EventFilter, hasFilters } from "./filters.js";
 import { type EngineMetrics, type EngineStats, StatsCollector } from "./metrics.js";
 import type { Participant } from "./participant.js";
 import { type BuildHost, buildAll, checkAgainst, type Plan, planDetector, planSignature } from "./registration.js";
+import { checkStores, detectorDataStores, initOrder, StoreSession } from "./stores.js";
 import type { AncestorInfo, Detector, EventRequirement, GetDataSourceFn } from "./types.js";
 
 export { EngineRegistrationError, isEngineRegistrationError } from "./errors.js";
@@ -61,6 +64,12 @@ export interface EngineOptions {
   readonly maxPendingPerDetector?: number;
   /** The data source registry to use (default: a new one); `engine.dataSources` either way. */
   readonly dataSources?: DataSourceRegistry;
+  /**
+   * The datastore registry to use (default: a new one); `engine.dataStores`
+   * either way, for a `DataStoreService` server to serve the stores
+   * detectors read.
+   */
+  readonly dataStores?: DataStoreRegistry;
   /**
    * Data sources kept up to date from the stream, registered with the rest
    * (default: the built-in `process_tree`, `containers` and `dns`, as
@@ -117,6 +126,8 @@ export interface ParticipantInfo {
   readonly produces: readonly string[];
   /** Data sources it requires, as `namespace/id` (optional ones end in `?`). */
   readonly dataSources: readonly string[];
+  /** Datastores it requires, by name (optional ones end in `?`); present when it declares any. */
+  readonly dataStores?: readonly string[];
 }
 
 /** A participant's queue of events, while an async `onEvent` of its runs. */
@@ -158,7 +169,8 @@ const ABORTED: unique symbol = Symbol("aborted");
  *
  * Registration checks what it can at once (ids, produced events, filter
  * syntax) and the rest when the run starts (or at `start()`, to fail
- * early): an unknown required event or a missing required data source is an
+ * early): an unknown required event, a missing required data source or a
+ * required datastore that is still missing once every `init` ran is an
  * {@link EngineRegistrationError} naming the detector; optional ones are
  * skipped with a log line.
  *
@@ -171,6 +183,12 @@ const ABORTED: unique symbol = Symbol("aborted");
  */
 export class Engine {
   readonly dataSources: DataSourceRegistry;
+  /**
+   * The datastores detectors read (`params.dataStores`): those registered
+   * with `addDataStore` or the `dataStores` option, and those detectors
+   * registered. Kept across reloads. Serve it to take writes from outside.
+   */
+  readonly dataStores: DataStoreRegistry;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #drainTimeoutMs: number;
@@ -179,7 +197,8 @@ export class Engine {
   readonly #compileFilters: (requirement: EventRequirement) => EventFilter | undefined;
   readonly #stats: StatsCollector;
   readonly #streamSources: readonly StreamDataSource[];
-  readonly #host: BuildHost;
+  /** What building needs; `dataStores` is bound per set, in #assemble. */
+  readonly #host: Omit<BuildHost, "dataStores">;
   #plans: Plan[] = [];
   #set: ActiveSet = EMPTY_SET;
   /** Data sources each participant reads: a write waits for its reads, a read for a write in progress. */
@@ -207,6 +226,7 @@ export class Engine {
     this.#compileFilters = options.compileFilters ?? ((r) => (hasFilters(r) ? compileFilters(r) : undefined));
     this.#stats = new StatsCollector(options.metrics);
     this.dataSources = options.dataSources ?? new DataSourceRegistry();
+    this.dataStores = options.dataStores ?? new DataStoreRegistry();
     this.#streamSources = options.streamDataSources ?? builtinDataSources().all;
     for (const ds of this.#streamSources) {
       if (!this.dataSources.has(ds.namespace(), ds.id())) this.dataSources.register(ds);
@@ -220,6 +240,15 @@ export class Engine {
       hasDataSource: (namespace, id) => registry.has(namespace, id),
       getDataSource: (namespace, id) => registry.get(namespace, id),
     };
+  }
+
+  /**
+   * Registers a datastore detectors can read (`params.dataStores.get`), and
+   * a server of `engine.dataStores` serves. Throws when the name is taken.
+   */
+  addDataStore(store: DataStore): this {
+    this.dataStores.register(store);
+    return this;
   }
 
   /** Registers a data source detectors can read (and `--serve` can write). */
@@ -283,6 +312,7 @@ export class Engine {
       events: p.events,
       produces: p.produces,
       dataSources: p.dataSources.map((d) => `${d.namespace}/${d.id}${d.optional ? "?" : ""}`),
+      ...(p.dataStores.length === 0 ? {} : { dataStores: p.dataStores.map((d) => `${d.name}${d.optional ? "?" : ""}`) }),
     }));
   }
 
@@ -293,8 +323,12 @@ export class Engine {
 
   /**
    * Checks every requirement against the whole set and initializes the
-   * participants, in registration order. Called by `run`; call it yourself
-   * to fail early. Rejects with an {@link EngineRegistrationError}.
+   * participants, in registration order — except that a detector waits
+   * while a datastore it declares is not registered yet and another
+   * detector's `init` may register it — then checks the required datastores.
+   * Called by `run`; call it yourself to fail early. Rejects with an
+   * {@link EngineRegistrationError}; the stores the failed set's `init`s
+   * registered are unregistered again.
    */
   start(): Promise<void> {
     this.#starting ??= this.#assemble(this.#plans).then(
@@ -311,18 +345,28 @@ export class Engine {
 
   /** Builds and initializes `plans`; on a failure, closes what it initialized and throws. */
   async #assemble(plans: readonly Plan[]): Promise<ActiveSet> {
-    const built = buildAll(plans, this.#host);
+    const stores = this.dataStores;
+    const session = new StoreSession();
+    const built = buildAll(plans, { ...this.#host, dataStores: (id) => detectorDataStores(stores, id, session, this.#logger) });
     const initialized: Participant[] = [];
-    for (const { participant, declared } of built) {
-      if (declared.length > 0) this.#uses.set(participant, [...(this.#uses.get(participant) ?? []), ...declared]);
-      try {
-        await participant.init((events) => this.#late(participant, events));
-        initialized.push(participant);
-      } catch (err) {
-        await this.#close(initialized);
-        throw new EngineRegistrationError(participant.id, `init failed: ${(err as Error).message}`, { cause: err });
+    const has = (name: string) => stores.has(name);
+    try {
+      for (const { participant, declared } of initOrder(built, has)) {
+        if (declared.length > 0) this.#uses.set(participant, [...(this.#uses.get(participant) ?? []), ...declared]);
+        try {
+          await participant.init((events) => this.#late(participant, events));
+          initialized.push(participant);
+        } catch (err) {
+          throw new EngineRegistrationError(participant.id, `init failed: ${(err as Error).message}`, { cause: err });
+        }
       }
+      checkStores(plans, has, this.#logger);
+    } catch (err) {
+      await this.#close(initialized);
+      session.rollback(stores);
+      throw err;
     }
+    session.commit();
     const lanes = new Map<Participant, Lane>();
     const slots: Slot[] = [];
     for (const { participant } of built) {
@@ -352,7 +396,8 @@ export class Engine {
    * running set as it was); then, between two input events, the old set
    * finishes what it has, each old detector's `snapshot` goes to the new one
    * of the same id's `restore`, the new set takes the next event, and the old
-   * one is closed. Data sources stay registered, contents and all.
+   * one is closed. Data sources and datastores stay registered, contents
+   * and all (also those a detector of the old set registered).
    * Reloads run one at a time, in call order.
    */
   reload(set: DetectionSet): Promise<ReloadSummary> {

@@ -3,7 +3,8 @@
  * Tracee's events, the way Tracee's own engine runs its detectors.
  *
  * - {@link defineDetector}, {@link detected}, {@link detectedWithData}: write a detector.
- * - {@link Engine}: register detectors, signatures and data sources, and run an input.
+ * - {@link Engine}: register detectors, signatures, data sources and datastores, and run an input.
+ * - {@link storeRef}: a typed name for `params.dataStores.get`.
  *
  * This entry point never loads grpc-js; a gRPC input or `--serve` does.
  *
@@ -13,9 +14,11 @@ export type {
   AncestorInfo,
   AutoPopulate,
   DataSourceRequirement,
+  DataStoreRequirement,
   Dependency,
   Detector,
   DetectorConfig,
+  DetectorDataStores,
   DetectorDefinition,
   DetectorEvent,
   DetectorLogger,
@@ -29,9 +32,11 @@ export type {
   ProducedEvent,
   ProducedField,
   RequiredEventName,
+  StoreRef,
 } from "./types.js";
 export { defineDetector, detected, detectedWithData } from "./define.js";
 export { createDetectorConfig } from "./config.js";
+export { storeRef } from "./stores.js";
 export {
   Engine,
   EngineRegistrationError,

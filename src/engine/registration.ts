@@ -16,7 +16,7 @@ import type { EventFilter } from "./filters.js";
 import { EngineRegistrationError } from "./errors.js";
 import type { Participant } from "./participant.js";
 import { adaptSignature, signatureEventIds } from "./signature-adapter.js";
-import type { AncestorInfo, Detector, DetectorLogger, EventRequirement, GetDataSourceFn } from "./types.js";
+import type { AncestorInfo, Detector, DetectorDataStores, DetectorLogger, EventRequirement, GetDataSourceFn } from "./types.js";
 
 /** Tracee gives detector-produced events ids from 7500, in registration order. */
 const FIRST_DETECTOR_EVENT_ID = 7500;
@@ -34,6 +34,8 @@ export interface BuildHost {
   readonly ancestry: (entityId: number, depth: number) => readonly AncestorInfo[] | undefined;
   readonly hasDataSource: (namespace: string, id: string) => boolean;
   readonly getDataSource: (namespace: string, id: string) => DataSource | undefined;
+  /** The `params.dataStores` of the detector `id`. */
+  readonly dataStores: (id: string) => DetectorDataStores;
 }
 
 /** A registered detector or signature, not yet built. @internal */
@@ -45,9 +47,35 @@ export interface Plan {
   readonly produces: readonly string[];
   readonly requires: readonly { readonly name: string; readonly optional: boolean }[];
   readonly dataSources: readonly { readonly namespace: string; readonly id: string; readonly optional: boolean }[];
+  /** Datastores it declares, by name. */
+  readonly dataStores: readonly StorePlan[];
   /** The detector or signature itself, so a set can tell a reload from a change. */
   readonly source: Detector | Signature;
   readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** One declared datastore. @internal */
+export interface StorePlan {
+  readonly name: string;
+  readonly optional: boolean;
+}
+
+/** The declared datastores of a definition, checked for shape. */
+function planStores(id: string, stores: unknown): StorePlan[] {
+  if (stores === undefined) return [];
+  if (!Array.isArray(stores)) throw new EngineRegistrationError(id, "definition.requirements.dataStores must be an array");
+  const plans: StorePlan[] = [];
+  for (const requirement of stores as unknown[]) {
+    const name = (requirement as { name?: unknown } | null)?.name;
+    if (typeof name !== "string" || name === "") throw new EngineRegistrationError(id, "every required datastore needs a name");
+    const dependency = (requirement as { dependency?: unknown }).dependency;
+    if (dependency !== undefined && dependency !== "required" && dependency !== "optional") {
+      throw new EngineRegistrationError(id, `datastore "${name}": dependency must be "required" or "optional", got ${JSON.stringify(dependency)}`);
+    }
+    if (plans.some((p) => p.name === name)) throw new EngineRegistrationError(id, `datastore "${name}" is required twice`);
+    plans.push({ name, optional: dependency === "optional" });
+  }
+  return plans;
 }
 
 /** Checks what can be checked of a detector alone: its shape, id, produced event, filter syntax. @internal */
@@ -91,6 +119,7 @@ export function planDetector(
       id: d.id,
       optional: d.dependency === "optional",
     })),
+    dataStores: planStores(id, definition.requirements.dataStores),
     source: detector,
     ...(config === undefined ? {} : { config }),
   };
@@ -119,6 +148,7 @@ export function planSignature(signature: Signature): Plan {
     produces: [metadata.eventName],
     requires: [],
     dataSources: [],
+    dataStores: [],
     source: signature,
   };
 }
@@ -149,10 +179,11 @@ export function detectorLogger(logger: Logger, id: string): DetectorLogger {
   };
 }
 
-/** A built participant and the data sources it declared. @internal */
+/** A built participant, the data sources it declared, and its plan. @internal */
 export interface Built {
   readonly participant: Participant;
   readonly declared: readonly DataSource[];
+  readonly plan: Plan;
 }
 
 /**
@@ -200,6 +231,7 @@ export function buildAll(plans: readonly Plan[], host: BuildHost): Built[] {
           params: {
             logger: detectorLogger(host.logger, plan.id),
             getDataSource: host.lookup(() => p),
+            dataStores: host.dataStores(plan.id),
             config: createDetectorConfig(plan.config),
           },
           ancestry: host.ancestry,
@@ -217,7 +249,7 @@ export function buildAll(plans: readonly Plan[], host: BuildHost): Built[] {
       });
       lookupFor.participant = participant;
     }
-    built.push({ participant, declared });
+    built.push({ participant, declared, plan });
   }
   return built;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { DataSource, DataSourceRef } from "../detect/data-source.js";
+import type { DataStore, WritableStore } from "../datastores/store.js";
 import type { EventValue, EventValueKind, EventValueKinds, Threat, TraceeEvent } from "../events/model.js";
 
 /** Whether a requirement must be met (`"required"`, the default) or may be missing (`"optional"`). */
@@ -44,6 +45,18 @@ export interface DataSourceRequirement {
   readonly dependency?: Dependency;
 }
 
+/**
+ * A datastore a detector needs, by name. Go: `detection.DataStoreRequirement`.
+ * Checked once every detector's `init` ran (a detector may register a store
+ * another requires): see docs/detectors.md, "Reading datastores".
+ */
+export interface DataStoreRequirement {
+  /** The store's name, such as `"ip_reputation"`. */
+  readonly name: string;
+  /** Default `"required"`: the engine does not start without the store. */
+  readonly dependency?: Dependency;
+}
+
 /** What the engine fills into each output event. Go: `detection.AutoPopulateFields`. */
 export interface AutoPopulate {
   /** Copy the definition's `threat` into the output (when the output sets none). */
@@ -77,6 +90,8 @@ export interface DetectorDefinition {
   readonly requirements: {
     readonly events: readonly EventRequirement[];
     readonly dataSources?: readonly DataSourceRequirement[];
+    /** Datastores it reads through `params.dataStores` (Go: `Requirements.DataStores`). */
+    readonly dataStores?: readonly DataStoreRequirement[];
   };
   readonly producedEvent: ProducedEvent;
   /** The threat every output carries when `autoPopulate.threat` (Go: `ThreatMetadata`). */
@@ -123,10 +138,48 @@ export interface GetDataSourceFn {
   <D extends DataSource>(ref: DataSourceRef<D>): D | undefined;
 }
 
+declare const STORE_TYPE: unique symbol;
+
+/**
+ * A typed handle on a datastore: its name, plus the type
+ * `params.dataStores.get(ref)` returns. The type is a promise made by whoever
+ * creates the reference; the lookup checks only the name. Create one with
+ * `storeRef`.
+ */
+export interface StoreRef<S extends DataStore = DataStore> {
+  readonly name: string;
+  /** @internal Carries `S` at the type level only. */
+  readonly [STORE_TYPE]?: S;
+}
+
+/**
+ * A detector's view of the engine's datastores. Go: the custom-store part of
+ * `datastores.Registry` (`GetCustom`, `RegisterWritableStore`).
+ */
+export interface DetectorDataStores {
+  /**
+   * The store registered under `name` (Go: `GetCustom`), or `undefined`. A
+   * live lookup: a store registered later is found by a later call.
+   */
+  get(name: string): DataStore | undefined;
+  /** The store `ref` names, typed as the reference says. */
+  get<S extends DataStore>(ref: StoreRef<S>): S | undefined;
+  /**
+   * Registers a writable store this detector owns, so other detectors read it
+   * and a `DataStoreService` server serves it (Go: `RegisterWritableStore`).
+   * Returns the store. Throws when the name is taken (a store survives a
+   * reload: register only when `get` finds none) or the store is not a
+   * `WritableStore`.
+   */
+  register<S extends WritableStore>(store: S): S;
+}
+
 /** What `init` receives. Go: `detection.DetectorParams`. */
 export interface DetectorParams {
   readonly logger: DetectorLogger;
   readonly getDataSource: GetDataSourceFn;
+  /** The engine's datastores: read them, or register one this detector owns. */
+  readonly dataStores: DetectorDataStores;
   readonly config: DetectorConfig;
 }
 
