@@ -37,3 +37,13 @@ export {
 } from "./types.js";
 export { checkSource, isWritableStore, MAX_SOURCE_LENGTH, type DataStore, type StoreEntry, type WritableStore } from "./store.js";
 export { DataStoreRegistry } from "./registry.js";
+export {
+  defineWritableStore,
+  type StoreSpec,
+  type StoreKeyOf,
+  type StoreDataOf,
+  type StoreCandidate,
+  type WritableStoreDefinition,
+  type TypedWritableStore,
+} from "./define.js";
+export * from "./stores/index.js";
