@@ -6,6 +6,8 @@
  */
 import type { DataSource } from "../detect/data-source.js";
 import { DataSourceRegistry } from "../detect/registry.js";
+import { DataStoreRegistry } from "../datastores/registry.js";
+import type { DataStore } from "../datastores/store.js";
 import type { Logger } from "../detect/signature.js";
 import { Engine, type EngineOptions } from "../engine/engine.js";
 import type { EngineStats } from "../engine/metrics.js";
@@ -22,13 +24,20 @@ export interface DetectorHarnessBaseOptions {
    * sources (`tracee/process_tree`, …) are added unless given.
    */
   readonly dataSources?: Iterable<DataSource> | DataSourceRegistry;
+  /**
+   * The datastores detectors can read (`params.dataStores`): a list
+   * registered into a new registry (e.g. a seeded `fakeDataStore`), or a
+   * registry used as it is. `engine.dataStores` either way; stores the
+   * detectors register land there too.
+   */
+  readonly dataStores?: Iterable<DataStore> | DataStoreRegistry;
   /** Also receives every log line (they are captured in `logs` either way), e.g. `console`. */
   readonly logger?: Logger;
   /**
    * Engine options (`timeoutMs`, `maxChainDepth`, `streamDataSources`, …).
    * `metrics` is forwarded to, besides the harness's own bookkeeping.
    */
-  readonly engine?: Omit<EngineOptions, "logger" | "dataSources">;
+  readonly engine?: Omit<EngineOptions, "logger" | "dataSources" | "dataStores">;
 }
 
 /** Options of {@link DetectorHarness.create} for one detector. */
@@ -68,7 +77,7 @@ export interface MultiDetectorHarnessOptions extends DetectorHarnessBaseOptions 
  * ```
  */
 export class DetectorHarness {
-  /** The engine the detectors run in (its `dataSources` registry is the one detectors read). */
+  /** The engine the detectors run in (its `dataSources` and `dataStores` are the ones detectors read). */
   readonly engine: Engine;
   /** Every line the engine and the detectors logged, oldest first (a live array). */
   readonly logs: LogLine[];
@@ -108,6 +117,7 @@ export class DetectorHarness {
       ...options.engine,
       logger: capturingLogger(logs, options.logger),
       dataSources: registry,
+      dataStores: toStoreRegistry(options.dataStores),
     });
     const idle = new IdleTracker(input, () => engine);
     if (isDetectorList(detectors)) {
@@ -300,4 +310,13 @@ function toRegistry(dataSources: DetectorHarnessBaseOptions["dataSources"]): Dat
   const registry = new DataSourceRegistry();
   for (const ds of (dataSources as Iterable<DataSource> | undefined) ?? []) registry.register(ds);
   return registry;
+}
+
+function toStoreRegistry(dataStores: DetectorHarnessBaseOptions["dataStores"]): DataStoreRegistry {
+  // Duck-typed, as for data sources: a registry from the other copy of the package works too.
+  const candidate = dataStores as Partial<DataStoreRegistry> | undefined;
+  if (typeof candidate?.register === "function" && typeof candidate.get === "function" && typeof candidate.names === "function") {
+    return dataStores as DataStoreRegistry;
+  }
+  return new DataStoreRegistry((dataStores as Iterable<DataStore> | undefined) ?? []);
 }

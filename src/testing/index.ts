@@ -1,9 +1,9 @@
 /**
  * tracee-ds/testing: unit-test signatures and data sources without Tracee.
  *
- * Fakes of the data source contracts, a real signature context that captures
+ * Fakes of the data source and datastore contracts, a real signature context that captures
  * findings and logs, a harness that runs a signature the way Tracee's engine
- * does, a contract checker for data sources, and a loopback gRPC server for
+ * does, contract checkers for data sources and writable datastores, and a loopback gRPC server for
  * end-to-end tests. Framework-agnostic: nothing here depends on vitest or
  * jest. Loading this entry point does not load gRPC; `startTestServer` loads
  * it when called.
@@ -48,6 +48,22 @@ export {
   type Violation,
   type ViolationKind,
 } from "./check.js";
+export {
+  fakeDataStore,
+  type FakeDataStore,
+  type FakeDataStoreOptions,
+  type FakeStoreEntries,
+  type StoreCall,
+  type StoreMethod,
+} from "./fake-store.js";
+export {
+  checkWritableStore,
+  assertWritableStore,
+  WritableStoreContractError,
+  type StoreViolation,
+  type StoreViolationKind,
+  type WritableStoreSamples,
+} from "./check-store.js";
 export { startTestServer, type TestServer, type TestServerOptions } from "./server.js";
 export {
   fakeTracee,
