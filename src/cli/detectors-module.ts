@@ -3,8 +3,8 @@
  * `tsImport`, which also gives every load a fresh copy of the module graph,
  * so `--watch` sees edits to the files a module imports too).
  *
- * A module contributes every detector, legacy signature and data source it
- * exports: as named exports, the default export, or arrays of them
+ * A module contributes every detector, legacy signature, data source and
+ * writable datastore it exports: as named exports, the default export, or arrays of them
  * (`export const detectors = [...]`), each counted once.
  *
  * @internal
@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { type DataSource, isDataSource } from "../detect/data-source.js";
 import type { Signature } from "../detect/signature.js";
+import { isWritableStore, type WritableStore } from "../datastores/store.js";
 import type { Detector } from "../engine/types.js";
 import { UsageError } from "./errors.js";
 
@@ -25,6 +26,8 @@ export interface DetectionModules {
   readonly detectors: readonly Detector[];
   readonly signatures: readonly Signature[];
   readonly dataSources: readonly DataSource[];
+  /** Writable datastores (`isWritableStore`), for the engine's `dataStores`. */
+  readonly dataStores: readonly WritableStore[];
   /** Every local file the modules imported (outside node_modules): what `--watch` watches. */
   readonly files: readonly string[];
 }
@@ -80,7 +83,7 @@ function exportedValues(namespace: Record<string, unknown>): unknown[] {
   for (const [name, value] of Object.entries(namespace)) {
     values.push(value);
     // A CJS module (or a TS file compiled as CJS) arrives as `default` = module.exports.
-    if (name === "default" && typeof value === "object" && value !== null && !Array.isArray(value) && !isDetector(value) && !isSignature(value) && !isDataSource(value)) {
+    if (name === "default" && typeof value === "object" && value !== null && !Array.isArray(value) && !isDetector(value) && !isSignature(value) && !isDataSource(value) && !isWritableStore(value)) {
       values.push(...Object.values(value as Record<string, unknown>));
     }
   }
@@ -108,6 +111,7 @@ export async function loadDetectionModules(paths: readonly string[], cwd: string
   const detectors = new Set<Detector>();
   const signatures = new Set<Signature>();
   const dataSources = new Set<DataSource>();
+  const dataStores = new Set<WritableStore>();
   const files = new Set<string>();
   for (const path of paths) {
     for (const file of moduleFiles(resolve(cwd, path))) {
@@ -131,18 +135,19 @@ export async function loadDetectionModules(paths: readonly string[], cwd: string
           if (isDetector(item)) detectors.add(item);
           else if (isSignature(item)) signatures.add(item);
           else if (isDataSource(item)) dataSources.add(item);
+          else if (isWritableStore(item)) dataStores.add(item);
           else continue;
           found++;
         }
       }
       if (found === 0) {
         throw new UsageError(
-          `--detectors: ${file} exports no detector, signature or data source (export them by name, as the default export, or in an array such as \`export const detectors = [...]\`)`,
+          `--detectors: ${file} exports no detector, signature or data source, nor a datastore (export them by name, as the default export, or in an array such as \`export const detectors = [...]\`)`,
         );
       }
     }
   }
-  return { detectors: [...detectors], signatures: [...signatures], dataSources: [...dataSources], files: [...files] };
+  return { detectors: [...detectors], signatures: [...signatures], dataSources: [...dataSources], dataStores: [...dataStores], files: [...files] };
 }
 
 

@@ -40,8 +40,8 @@ end signal, detectors are closed, outputs flushed, and the exit status is 0.
 
 Options:
   --detectors PATH   a module (.ts .mts .cts .js .mjs .cjs), or a directory (its index
-                     module, else every module in it), exporting detectors, signatures
-                     and data sources (repeatable)
+                     module, else every module in it), exporting detectors, signatures,
+                     data sources and writable datastores (repeatable)
   --input SOURCE     where events come from (default grpc:${TRACEE_EVENTS_ADDRESS}):
                        grpc:ADDR | json:PATH | json:- | webhook:[HOST:]PORT[/PATH]
   --policy NAME      grpc: only events of this Tracee policy (repeatable)
@@ -57,8 +57,8 @@ Options:
   --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics (HOST:PORT)
   --watch            reload the detectors and the config when their files change;
                      a reload that fails keeps the running set
-  --list             print the detectors, signatures and data sources, what they
-                     need from Tracee, and exit
+  --list             print the detectors, signatures, data sources and datastores,
+                     what they need from Tracee, and exit
   --timeout D        longest wait for one async onEvent (default 5s)
   --detector-queue N events one busy async detector may have waiting (default 1024);
                      more are dropped for it, counted
@@ -105,10 +105,14 @@ function printList(io: CliIo, participants: readonly ParticipantInfo[], modules:
     println(io.stdout, `${p.kind} ${p.id} -> ${p.produces.join(", ")}`);
     println(io.stdout, `  events: ${p.events === "*" ? "* (every event)" : p.events.join(", ")}`);
     if (p.dataSources.length > 0) println(io.stdout, `  data sources: ${p.dataSources.join(", ")}`);
+    if (p.dataStores !== undefined) println(io.stdout, `  datastores: ${p.dataStores.join(", ")}`);
     if (p.events !== "*") for (const name of p.events) if (!produced.has(name)) events.add(name);
   }
   for (const ds of modules.dataSources) {
     println(io.stdout, `data source ${ds.namespace()}/${ds.id()} v${ds.version()}${isWritable(ds) ? " (writable)" : ""}`);
+  }
+  for (const store of modules.dataStores) {
+    println(io.stdout, `datastore ${store.name} (key ${store.keyType.typeName}, data ${store.dataType.typeName})`);
   }
   for (const ds of builtins.all) println(io.stdout, `built-in data source ${ds.namespace()}/${ds.id()} (learns from: ${ds.events.join(", ")})`);
   println(io.stdout, `select in Tracee's policy: ${[...events].sort().join(", ") || "(every event)"}`);
@@ -184,6 +188,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   for (const ds of modules.dataSources) {
     try {
       engine.addDataSource(ds);
+    } catch (err) {
+      throw new UsageError(`--detectors: ${(err as Error).message}`);
+    }
+  }
+  for (const store of modules.dataStores) {
+    try {
+      engine.addDataStore(store);
     } catch (err) {
       throw new UsageError(`--detectors: ${(err as Error).message}`);
     }
@@ -265,6 +276,16 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         for (const ds of next.dataSources) {
           // A data source already registered keeps its object, and with it its contents.
           if (!engine.dataSources.has(ds.namespace(), ds.id())) engine.addDataSource(ds);
+        }
+        for (const store of next.dataStores) {
+          // Likewise a datastore: the one registered keeps serving, with its entries.
+          if (engine.dataStores.has(store.name)) continue;
+          try {
+            engine.addDataStore(store);
+          } catch (err) {
+            logger.error("reload failed; the running detectors stay", "error", (err as Error).message);
+            return;
+          }
         }
         try {
           const summary = await engine.reload({ detectors: next.detectors, signatures: next.signatures, config: nextConfigs });
