@@ -5,12 +5,25 @@
  *   does (same service, same status codes), without Tracee's crashes, with
  *   limits, authorization and all-or-nothing streams.
  * - {@link dataSourceService} is the same service for a `grpc.Server` you run.
+ * - {@link serveDataStores} / {@link dataStoreService} serve Tracee's
+ *   writable datastores (`DataStoreService`) from a `DataStoreRegistry`,
+ *   alone or beside the data sources on one address.
  * - {@link DataSourceClient} writes into data sources of Tracee itself or of
  *   this SDK's server.
  *
  * @packageDocumentation
  */
-export { serveDataSources, type ServeOptions, type DataSourceServer, type CloseOptions } from "./server.js";
+export {
+  serveDataSources,
+  serveDataStores,
+  type ServeOptions,
+  type ServeDataStoresOptions,
+  type DataSourceServer,
+  type DataSourceServerStats,
+  type DataStoreServer,
+  type DataStoreServerStats,
+  type CloseOptions,
+} from "./server.js";
 export {
   dataSourceService,
   type DataSourceServiceHandle,
@@ -22,6 +35,17 @@ export {
   WRITE_PATH,
   WRITE_STREAM_PATH,
 } from "./service.js";
+export {
+  dataStoreService,
+  type DataStoreServiceHandle,
+  type DataStoreServiceOptions,
+  type DataStoreLookup,
+  type DataStoreMethod,
+  type DataStoreStats,
+  DATASTORE_SERVICE_NAME,
+  DATASTORE_METHODS,
+} from "./datastore-service.js";
+export { type DataStoreLimits, DEFAULT_SERVER_MAX_BATCH_ENTRIES } from "./datastore-limits.js";
 export {
   DataSourceClient,
   type DataSourceClientOptions,

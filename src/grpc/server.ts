@@ -1,12 +1,41 @@
-import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
+import {
+  Server,
+  ServerCredentials,
+  type ServerOptions,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { formatAddress, parseAddress } from "./address.js";
 import { resolveLimits } from "./limits.js";
 import type { ServiceStats } from "./budget.js";
-import { createDataSourceService, type DataSourceLookup, type DataSourceServiceOptions } from "./service.js";
+import { resolveDataStoreLimits } from "./datastore-limits.js";
+import {
+  createDataStoreService,
+  type DataStoreLookup,
+  type DataStoreServiceHandle,
+  type DataStoreServiceOptions,
+  type DataStoreStats,
+} from "./datastore-service.js";
+import {
+  createDataSourceService,
+  type DataSourceLookup,
+  type DataSourceServiceHandle,
+  type DataSourceServiceOptions,
+} from "./service.js";
 import { bindUnixSocket, clearStaleSocket, removeSocketFile, type SocketFile } from "./unix-socket.js";
 
-/** Options of {@link serveDataSources}. */
-export interface ServeOptions extends DataSourceServiceOptions {
+/**
+ * Options of {@link serveDataSources} (and, but for `dataStores`, of
+ * {@link serveDataStores}). The service options (`authorize`, `logger`,
+ * `exposeInternalErrors`, `maxMessageBytes`, `maxDepth`) apply to every
+ * service the server runs.
+ */
+export interface ServeOptions extends DataSourceServiceOptions, DataStoreServiceOptions {
+  /**
+   * Also serve Tracee's DataStoreService over these stores, on the same
+   * address (`tracee-ds run --serve` does). Default: DataSourceService only.
+   */
+  readonly dataStores?: DataStoreLookup;
   /**
    * Where to listen: `unix:///path/to.sock` or `host:port` (`127.0.0.1:0`
    * picks a free port). Tracee itself listens on `unix:///var/run/tracee.sock`.
@@ -42,12 +71,50 @@ export interface DataSourceServer {
   readonly address: string;
   /**
    * Stops accepting calls, lets in-flight calls finish within `graceMs`, then
-   * cancels the rest; waits for data source writes already started; removes
+   * cancels the rest; waits for data source (and datastore) writes already
+   * started; removes the unix socket file. Calling it again returns the same promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /**
+   * Open streams, bytes they hold, how streams ended, and how often each
+   * limit refused a call; with `dataStores` served, their service's stats too.
+   */
+  stats(): DataSourceServerStats;
+}
+
+/** {@link DataSourceServer.stats}: the DataSourceService's, and the DataStoreService's when it is served too. */
+export interface DataSourceServerStats extends ServiceStats {
+  readonly dataStores?: DataStoreStats;
+}
+
+/** Options of {@link serveDataStores}. */
+export interface ServeDataStoresOptions extends Omit<ServeOptions, "dataStores"> {
+  /**
+   * Also serve Tracee's DataSourceService over these data sources, on the
+   * same address. Its stream limits (`maxStreamEntries`, …) are taken from
+   * these options too.
+   */
+  readonly dataSources?: DataSourceLookup;
+}
+
+/** A running server from {@link serveDataStores}. */
+export interface DataStoreServer {
+  /** The bound address, as {@link DataSourceServer.address}. */
+  readonly address: string;
+  /**
+   * Stops accepting calls, lets in-flight calls finish within `graceMs`, then
+   * cancels the rest (a call cancelled before its store operation started
+   * changes nothing); waits for store operations already started; removes
    * the unix socket file. Calling it again returns the same promise.
    */
   close(options?: CloseOptions): Promise<void>;
-  /** Open streams, bytes they hold, how streams ended, and how often each limit refused a call. */
-  stats(): ServiceStats;
+  /** What the DataStoreService has done; with `dataSources` served, their service's stats too. */
+  stats(): DataStoreServerStats;
+}
+
+/** {@link DataStoreServer.stats}: the DataStoreService's, and the DataSourceService's when it is served too. */
+export interface DataStoreServerStats extends DataStoreStats {
+  readonly dataSources?: ServiceStats;
 }
 
 function bindAsync(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
@@ -58,7 +125,8 @@ function bindAsync(server: Server, address: string, credentials: ServerCredentia
 
 /**
  * Serves the data sources in `registry` over Tracee's gRPC DataSourceService,
- * resolving once the server listens.
+ * resolving once the server listens. With `dataStores`, the same server also
+ * serves Tracee's DataStoreService over those stores.
  *
  * Semantics are those of {@link dataSourceService} (the table in docs/grpc.md). A unix
  * socket is created with mode `0o600` unless `socketMode` says otherwise; a
@@ -74,19 +142,77 @@ function bindAsync(server: Server, address: string, credentials: ServerCredentia
  * ```
  */
 export async function serveDataSources(registry: DataSourceLookup, options: ServeOptions): Promise<DataSourceServer> {
-  const parsed = parseAddress(options.address);
   const limits = resolveLimits(options);
+  const sources = createDataSourceService(registry, options, limits);
+  const stores =
+    options.dataStores === undefined
+      ? undefined
+      : createDataStoreService(options.dataStores, options, resolveDataStoreLimits(options));
+  const server = await listen(options, limits.maxMessageBytes, [sources, stores]);
+  return {
+    address: server.address,
+    close: server.close,
+    stats: () => (stores === undefined ? sources.stats() : { ...sources.stats(), dataStores: stores.stats() }),
+  };
+}
+
+/**
+ * Serves the stores in `stores` over Tracee's gRPC DataStoreService
+ * (`tracee.v1beta1.datastores.DataStoreService`), resolving once the server
+ * listens. With `dataSources`, the same server also serves the
+ * DataSourceService over those data sources.
+ *
+ * Semantics are those of {@link dataStoreService} (docs/grpc.md,
+ * "Serving datastores"); addresses, sockets, TLS and `close` are as for
+ * {@link serveDataSources}. Rejects when the address cannot be bound or a
+ * limit is invalid.
+ *
+ * @example
+ * ```ts
+ * const stores = new DataStoreRegistry().register(myStore);
+ * const server = await serveDataStores(stores, { address: "127.0.0.1:0" });
+ * console.log(`datastores on ${server.address}`);
+ * ```
+ */
+export async function serveDataStores(stores: DataStoreLookup, options: ServeDataStoresOptions): Promise<DataStoreServer> {
+  const limits = resolveDataStoreLimits(options);
+  const storeService = createDataStoreService(stores, options, limits);
+  const sources =
+    options.dataSources === undefined
+      ? undefined
+      : createDataSourceService(options.dataSources, options, resolveLimits(options));
+  const server = await listen(options, limits.maxMessageBytes, [storeService, sources]);
+  return {
+    address: server.address,
+    close: server.close,
+    stats: () =>
+      sources === undefined ? storeService.stats() : { ...storeService.stats(), dataSources: sources.stats() },
+  };
+}
+
+type Served = Pick<DataSourceServiceHandle | DataStoreServiceHandle, "idle"> & {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+};
+
+/** Binds one grpc-js server running `services` to `options.address`. */
+async function listen(
+  options: Pick<ServeOptions, "address" | "credentials" | "socketMode" | "serverOptions">,
+  maxMessageBytes: number,
+  services: readonly (Served | undefined)[],
+): Promise<{ address: string; close(options?: CloseOptions): Promise<void> }> {
+  const parsed = parseAddress(options.address);
   const socketMode = options.socketMode ?? 0o600;
   if (!Number.isInteger(socketMode) || socketMode < 0 || socketMode > 0o777) {
     throw new RangeError(`socketMode must be permission bits between 0 and 0o777, got ${socketMode}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
-  const service = createDataSourceService(registry, options, limits);
   const server = new Server({
     ...options.serverOptions,
-    "grpc.max_receive_message_length": limits.maxMessageBytes,
+    "grpc.max_receive_message_length": maxMessageBytes,
   });
-  server.addService(service.definition, service.implementation);
+  const running = services.filter((s): s is Served => s !== undefined);
+  for (const service of running) server.addService(service.definition, service.implementation);
 
   let address: string;
   let socket: SocketFile | undefined;
@@ -109,7 +235,6 @@ export async function serveDataSources(registry: DataSourceLookup, options: Serv
   let closing: Promise<void> | undefined;
   return {
     address,
-    stats: () => service.stats(),
     close({ graceMs = 5000 }: CloseOptions = {}): Promise<void> {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -126,7 +251,7 @@ export async function serveDataSources(registry: DataSourceLookup, options: Serv
           }, Math.max(0, graceMs));
           server.tryShutdown(() => finish());
         });
-        await service.idle();
+        await Promise.all(running.map((service) => service.idle()));
         if (socket !== undefined) await removeSocketFile(socket);
       })();
       return closing;

@@ -26,6 +26,7 @@ import { methodDefinition } from "./definition.js";
 import { type Limits, type ResolvedLimits, resolveLimits } from "./limits.js";
 import { runExclusive } from "../internal/exclusive.js";
 import { decodeRequest } from "./request-codec.js";
+import type { DataStoreMethod } from "./datastore-codec.js";
 import { type SizedFrame, type StreamCall, StreamWrite } from "./stream-call.js";
 
 /** The fully qualified gRPC service name, as Tracee defines it. */
@@ -35,17 +36,30 @@ export const WRITE_PATH = `/${SERVICE_NAME}/Write`;
 /** The HTTP/2 path of the client-streaming `WriteStream` method. */
 export const WRITE_STREAM_PATH = `/${SERVICE_NAME}/WriteStream`;
 
-/** What the {@link DataSourceServiceOptions.authorize} hook is asked about. */
+/**
+ * What the {@link DataSourceServiceOptions.authorize} hook is asked about:
+ * a DataSourceService call (`method` `"Write"`/`"WriteStream"`, with
+ * `namespace` and `id`) or a DataStoreService call (one of the five
+ * {@link DataStoreMethod} names, with `store` and `source`, and `namespace`
+ * and `id` empty, so a hook that allows by data source refuses it).
+ */
 export interface AuthorizeRequest {
-  /** The data source the call writes to. */
+  /** The data source the call writes to; `""` for a DataStoreService call. */
   readonly namespace: string;
   readonly id: string;
+  /** The datastore a DataStoreService call names; absent for a DataSourceService call. */
+  readonly store?: string;
+  /**
+   * The source a DataStoreService call writes, deletes or clears as (`""` for
+   * `ListSources`); absent for a DataSourceService call.
+   */
+  readonly source?: string;
   /** The call's request metadata (headers), e.g. a bearer token. */
   readonly metadata: Metadata;
   /** The peer address grpc-js reports (`"127.0.0.1:53412"`, or the socket path for unix). */
   readonly peer: string;
   /** Which method: a stream is authorized once, at its first entry. */
-  readonly method: "Write" | "WriteStream";
+  readonly method: "Write" | "WriteStream" | DataStoreMethod;
 }
 
 /**
