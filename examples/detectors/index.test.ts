@@ -1,30 +1,35 @@
 /**
  * The folder as `tracee-ds run --detectors examples/detectors/index.ts`
  * loads it: every detector registers beside the others, with its data
- * source, and each fires on its own events only.
+ * source and datastore, and each fires on its own events only.
  */
-import { isDataSource, isWritable } from "tracee-ds";
+import { ipReputationStore, isDataSource, isWritable, isWritableStore } from "tracee-ds";
 import { buildEvent, DetectorHarness } from "tracee-ds/testing";
 import { describe, expect, it } from "vitest";
-import defaultExport, { dataSources, detectors, E2eWritableDataSource, e2eWritableDataSource } from "./index.js";
+import defaultExport, { dataSources, dataStores, detectors, E2eWritableDataSource, e2eWritableDataSource, ipReputation } from "./index.js";
 
 describe("examples/detectors", () => {
-  it("exports the detectors (also as default) and the writable data source --serve hosts", () => {
+  it("exports the detectors (also as default), and the writable data source and datastore --serve hosts", () => {
     expect(defaultExport).toBe(detectors);
-    expect(detectors.map((d) => d.definition.id)).toEqual(["TRC-102", "TRC-1013", "TRC-1022", "WRITABLE_DATA_STORE"]);
+    expect(detectors.map((d) => d.definition.id)).toEqual(["TRC-102", "TRC-1013", "TRC-1022", "WRITABLE_DATA_STORE", "IP_REPUTATION_CONNECTION"]);
     expect(dataSources).toEqual([e2eWritableDataSource]);
     expect(isDataSource(e2eWritableDataSource) && isWritable(e2eWritableDataSource)).toBe(true);
+    expect(dataStores).toEqual([ipReputation]);
+    expect(isWritableStore(ipReputation) && ipReputation.name).toBe("ip_reputation");
   });
 
   it("all register together; produced events get ids from 7500 in that order", async () => {
     const ds = new E2eWritableDataSource();
     ds.write(new Map([["bruh", "moment"]]));
-    const h = await DetectorHarness.create([...detectors], { dataSources: [ds] });
-    expect(h.engine.list().map((p) => [p.id, p.events, p.produces, p.dataSources])).toEqual([
-      ["TRC-102", ["ptrace"], ["anti_debugging"], []],
-      ["TRC-1013", ["sched_process_exec", "security_socket_connect"], ["k8s_api_connection"], []],
-      ["TRC-1022", ["magic_write"], ["dropped_executable"], []],
-      ["WRITABLE_DATA_STORE", ["sched_process_exit"], ["WRITABLE_DATA_STORE"], ["e2e_inst/demo"]],
+    const reputation = ipReputationStore();
+    reputation.write("threat-feed", { key: "10.0.0.1", data: { status: "deny", severity: 3, tags: [], metadata: {} } });
+    const h = await DetectorHarness.create([...detectors], { dataSources: [ds], dataStores: [reputation] });
+    expect(h.engine.list().map((p) => [p.id, p.events, p.produces, p.dataSources, p.dataStores])).toEqual([
+      ["TRC-102", ["ptrace"], ["anti_debugging"], [], undefined],
+      ["TRC-1013", ["sched_process_exec", "security_socket_connect"], ["k8s_api_connection"], [], undefined],
+      ["TRC-1022", ["magic_write"], ["dropped_executable"], [], undefined],
+      ["WRITABLE_DATA_STORE", ["sched_process_exit"], ["WRITABLE_DATA_STORE"], ["e2e_inst/demo"], undefined],
+      ["IP_REPUTATION_CONNECTION", ["security_socket_connect"], ["ip_reputation_connection"], [], ["ip_reputation"]],
     ]);
     const container = { id: "c1" };
     const outputs = await h.feed(
@@ -41,6 +46,7 @@ describe("examples/detectors", () => {
     expect(outputs.map((e) => [e.id, e.name])).toEqual([
       [7500, "anti_debugging"],
       [7501, "k8s_api_connection"],
+      [7504, "ip_reputation_connection"],
       [7502, "dropped_executable"],
       [7503, "WRITABLE_DATA_STORE"],
     ]);

@@ -103,6 +103,13 @@ describe("tracee-ds run: datastores from --detectors modules", () => {
     expect(r.stdout).toContain("datastore blocked_comms (key google.protobuf.Value, data google.protobuf.Value)\n");
   });
 
+  it("examples/detectors hosts the ip_reputation store IP_REPUTATION_CONNECTION requires", async () => {
+    const r = await run(["run", "--detectors", "examples/detectors", "--list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("detector IP_REPUTATION_CONNECTION -> ip_reputation_connection\n  events: security_socket_connect\n  datastores: ip_reputation\n");
+    expect(r.stdout).toContain("datastore ip_reputation (key tracee.v1beta1.datastores.IPAddressKey, data tracee.v1beta1.datastores.IPReputation)\n");
+  });
+
   it("a store name that cannot be registered is a usage error naming it; a missing required store refuses the run", async () => {
     await expect(run(["run", "--detectors", file("badname.mjs", storeModule("has space")), "--input", "json:-"])).rejects.toThrow(
       /--detectors: a store name is letters, digits, "_", "." and "-"; got "has space"/,
