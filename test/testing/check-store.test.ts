@@ -4,7 +4,7 @@
  * caught under that rule's kind, and the check leaves a good store as it
  * found it.
  */
-import { checkSource, type IPReputation, ipAddressKeyType, ipReputationType, invalidArgument, type StoreEntry, type WritableStore } from "tracee-ds";
+import { checkSource, CONFLICT_POLICIES, type IPReputation, ipAddressKeyType, ipReputationStore, valueStore, ipReputationType, invalidArgument, type StoreEntry, type WritableStore } from "tracee-ds";
 import {
   assertWritableStore,
   checkWritableStore,
@@ -84,6 +84,24 @@ describe("checkWritableStore", () => {
         sources: ["threat-feed", "allow-list"],
       }),
     ).toEqual([]);
+  });
+
+  it("passes the stores the SDK ships: valueStore, and ipReputationStore under every conflict policy", async () => {
+    expect(await checkWritableStore(valueStore(), { ...samples, badEntry: { key: [1], data: 1 } })).toEqual([]);
+    const rep = (status: IPReputation["status"], severity: number): IPReputation => ({ status, severity, tags: [], metadata: {}, lastUpdated: new Date(1_700_000_000_000) });
+    for (const policy of CONFLICT_POLICIES) {
+      const store = ipReputationStore({ policy, priorities: { "contract-a": 1 } });
+      const violations = await checkWritableStore(store, {
+        entries: [
+          { key: "203.0.113.7", data: rep("deny", 9) },
+          { key: "2001:db8::1", data: rep("suspicious", 4) },
+          { key: "198.51.100.1", data: rep("allow", 1) },
+        ],
+        badEntry: { key: "192.0.2.9", data: rep("deny", 11) }, // severity is 1-10
+        missingKey: "192.0.2.1",
+      });
+      expect([policy, violations]).toEqual([policy, []]);
+    }
   });
 
   it.each<[string, (inner: FakeDataStore) => Partial<KV>, StoreViolationKind[]]>([
