@@ -569,6 +569,19 @@ describe("containers", () => {
     }
   });
 
+  it("brings back, fresh, a container an event cites after its removal expired", () => {
+    // Found by the property below: the sweep ran after the event and dropped the container it had just seen.
+    const ds = new ContainersDataSource({ maxEntries: 1, removedRetentionMs: 3000 });
+    ds.observe(buildEvent("openat", { timestamp: at(0), container: { id: "c8" } }));
+    ds.observe(removeEvent("c8", at(1)));
+    ds.observe(buildEvent("openat", { timestamp: at(2), container: { id: "c8" } }));
+    expect(ds.get("c8").container_id).toBe("c8"); // removed 1 s ago: still kept
+    ds.observe(buildEvent("openat", { timestamp: at(4), container: { id: "c8" } }));
+    expect(ds.get("c8").container_id).toBe("c8");
+    expect(ds.stats()).toMatchObject({ entries: 1, expired: 1 });
+    expect(ds.list().map((c) => c.id)).toEqual(["c8"]); // alive again, not marked removed
+  });
+
   it("never holds more than maxEntries containers, evicting the least recently seen (property)", () => {
     fc.assert(
       fc.property(

@@ -219,6 +219,8 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
 
   observe(event: TraceeEvent): void {
     this.#clock.tick(event.timestamp);
+    // Expire first: an event citing a container removed long ago brings it back, fresh.
+    if (this.#head < this.#removed.length) this.#sweep();
     const workload = event.workload;
     const c = workload?.container;
     if (c !== undefined && c.id !== "") this.#fromWorkload(c, workload?.k8s);
@@ -231,7 +233,6 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
         this.#onRemove(event);
         break;
     }
-    if (this.#head < this.#removed.length) this.#sweep();
     while (this.#entries.size > this.#max) {
       this.#delete(this.#lru.oldest as Entry);
       this.#evictions++;
