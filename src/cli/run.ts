@@ -1,6 +1,7 @@
 import { eventsCommand, EVENTS_HELP } from "./commands/events.js";
 import { RUN_HELP, runCommand } from "./commands/run.js";
 import { serveCommand, SERVE_HELP } from "./commands/serve.js";
+import { storeCommand, STORE_HELP } from "./commands/store.js";
 import { writeStreamCommand, WRITE_STREAM_HELP } from "./commands/write-stream.js";
 import { writeCommand, WRITE_HELP } from "./commands/write.js";
 import { EXIT_REFUSED, EXIT_USAGE, UsageError } from "./errors.js";
@@ -15,6 +16,7 @@ or run detections on them.
 Commands:
   write          write one key/value (DataSourceService.Write)
   write-stream   stream NDJSON entries, all or nothing (DataSourceService.WriteStream)
+  store          write, import, delete and clear datastore entries (DataStoreService)
   serve          host the data sources a module exports
   events         print Tracee's events as they arrive (gRPC, NDJSON, webhook)
   run            run TypeScript detectors and signatures on Tracee's events
@@ -29,6 +31,7 @@ or a detector cannot run), 2 usage error.`;
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; help: string }> = {
   write: { run: writeCommand, help: WRITE_HELP },
   "write-stream": { run: writeStreamCommand, help: WRITE_STREAM_HELP },
+  store: { run: storeCommand, help: STORE_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
   events: { run: eventsCommand, help: EVENTS_HELP },
   run: { run: runCommand, help: RUN_HELP },

@@ -10,6 +10,8 @@
  *   alone or beside the data sources on one address.
  * - {@link DataSourceClient} writes into data sources of Tracee itself or of
  *   this SDK's server.
+ * - {@link DataStoreClient} writes into Tracee's writable datastores
+ *   (`DataStoreService`), such as `ip_reputation`, in batches of any size.
  *
  * @packageDocumentation
  */
@@ -55,6 +57,28 @@ export {
   type WriteRequest,
 } from "./client.js";
 export { DataSourceClientError, isDataSourceClientError, statusName, type StatusName } from "./errors.js";
+export {
+  DataStoreClient,
+  type DataStoreClientOptions,
+  type RemoteDataStore,
+  type RawDataEntry,
+  type WriteDataRequest,
+  type WriteBatchDataRequest,
+  type DeleteDataRequest,
+  type ClearSourceRequest,
+  type ListSourcesRequest,
+} from "./datastore-client.js";
+export type { DataStoreCallOptions } from "./datastore-call.js";
+export {
+  WriteAllError,
+  isWriteAllError,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_ENTRIES,
+  type WriteAllOptions,
+  type WriteAllProgress,
+  type WriteAllResult,
+  type FailedBatch,
+} from "./datastore-batch.js";
 export {
   type Limits,
   type LimitName,

@@ -1,0 +1,116 @@
+/**
+ * What the `tracee-ds store` subcommands share: their flags, the store's kind
+ * (IP reputations or JSON values) and its message types, and a run against
+ * one endpoint or several at once.
+ *
+ * @internal
+ * @module
+ */
+import type { ChannelCredentials } from "@grpc/grpc-js";
+import { ipAddressKeyType, ipReputationType, valueType } from "../../datastores/types.js";
+import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
+import { DataStoreClient, type RemoteDataStore } from "../../grpc/datastore-client.js";
+import { isDataSourceClientError } from "../../grpc/errors.js";
+import { parseDuration } from "../duration.js";
+import { EXIT_OK, EXIT_REFUSED, UsageError } from "../errors.js";
+import type { StoreKind } from "../import/rows.js";
+import { type CliIo, println } from "../io.js";
+import { TLS_OPTIONS } from "../tls.js";
+import { checkAddress, DEFAULT_DEADLINE_MS, oneOf, required } from "./shared.js";
+
+/** Tracee's IP reputation store: `--kind ip` is the default for it. */
+export const IP_REPUTATION_STORE = "ip_reputation";
+
+/** Flags of every store subcommand. @internal */
+export const STORE_OPTIONS = {
+  address: { type: "string", multiple: true },
+  store: { type: "string" },
+  kind: { type: "string" },
+  deadline: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  ...TLS_OPTIONS,
+} as const;
+
+/** The flags' text for the help pages. @internal */
+export const CONNECTION_HELP = `  --address ADDR     unix:///path or host:port (default unix:///var/run/tracee.sock)
+  --deadline D       give up on a call after D (500ms, 5s, 1m; default 30s)
+  --ca FILE          verify the server with this CA (turns on TLS)
+  --cert FILE        client certificate for mTLS (with --tls-key)
+  --tls-key FILE     client private key for mTLS (with --cert)
+  -h, --help         show this help`;
+
+/** `--kind`, or what the store's name implies: `ip` for ip_reputation, `value` for any other. @internal */
+export function storeKind(store: string, kind: string | undefined): StoreKind {
+  return oneOf("kind", kind, ["ip", "value"] as const, store === IP_REPUTATION_STORE ? "ip" : "value");
+}
+
+/** A typed view of `store` for `kind`. @internal */
+export function remoteStore(client: DataStoreClient, store: string, kind: StoreKind): RemoteDataStore<unknown, unknown> {
+  const typed =
+    kind === "ip"
+      ? client.store(store, { key: ipAddressKeyType, data: ipReputationType })
+      : client.store(store, { key: valueType, data: valueType });
+  return typed as unknown as RemoteDataStore<unknown, unknown>;
+}
+
+/** The connection flags, read and checked. @internal */
+export interface ConnectionFlags {
+  readonly addresses: string[];
+  readonly store: string;
+  readonly deadlineMs: number;
+}
+
+/** Reads `--address`, `--store` and `--deadline`. @internal */
+export function connectionFlags(values: {
+  address?: string[] | undefined;
+  store?: string | undefined;
+  deadline?: string | undefined;
+}): ConnectionFlags {
+  const store = required("store", values.store);
+  const addresses =
+    values.address === undefined || values.address.length === 0 ? [TRACEE_DEFAULT_ADDRESS] : values.address.map(checkAddress);
+  const deadlineMs = values.deadline === undefined ? DEFAULT_DEADLINE_MS : parseDuration("deadline", values.deadline);
+  return { addresses, store, deadlineMs };
+}
+
+/** The one address of a subcommand that talks to a single endpoint. @internal */
+export function singleAddress(addresses: readonly string[], subcommand: string): string {
+  if (addresses.length > 1) throw new UsageError(`store ${subcommand} talks to one endpoint: give --address once`);
+  return addresses[0] ?? TRACEE_DEFAULT_ADDRESS;
+}
+
+/** What a failed call says: the status name and the server's message. @internal */
+export function failureText(err: unknown): string {
+  return isDataSourceClientError(err) ? `${err.codeName}: ${err.details}` : err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs `action` against every address at once, a client each, and prints a
+ * line per endpoint in the order given: `ok` on standard output, `failed`
+ * with the status on standard error. Exit 0 only if all succeeded. @internal
+ */
+export async function fanOutStore(
+  io: CliIo,
+  addresses: readonly string[],
+  options: { credentials: ChannelCredentials; deadlineMs: number },
+  action: (client: DataStoreClient) => Promise<string>,
+): Promise<number> {
+  const results = await Promise.all(
+    addresses.map(async (address) => {
+      let client: DataStoreClient | undefined;
+      try {
+        client = new DataStoreClient(address, { credentials: options.credentials, deadlineMs: options.deadlineMs });
+        return { address, ok: true, detail: await action(client) };
+      } catch (err) {
+        return { address, ok: false, detail: failureText(err) };
+      } finally {
+        client?.close();
+      }
+    }),
+  );
+  for (const r of results) {
+    if (r.ok) println(io.stdout, `ok      ${r.address}${r.detail === "" ? "" : `  ${r.detail}`}`);
+    else println(io.stderr, `failed  ${r.address}  ${r.detail}`);
+  }
+  return results.every((r) => r.ok) ? EXIT_OK : EXIT_REFUSED;
+}
