@@ -52,7 +52,8 @@ Options:
                        webhook:URL         one POST per event, like Tracee's webhook
   --output-all       also write every input event, before its detections
   --config FILE      each detector's settings, YAML or JSON: detectors: { ID: { ... } }
-  --serve ADDR       serve the data sources over DataSourceService while running
+  --serve ADDR       serve the data sources (DataSourceService) and the datastores
+                     (DataStoreService) on ADDR while running
                      (unix:///path or host:port), so tracee-ds write can change them
   --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics (HOST:PORT)
   --watch            reload the detectors and the config when their files change;
@@ -251,10 +252,19 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     for (const output of opened) closers.push(() => output.close());
 
     if (serveAddress !== undefined) {
-      const server = await serveDataSources(engine.dataSources, { address: serveAddress, logger });
+      // The engine's store registry, looked up per call: stores a detector registers later are served too.
+      const server = await serveDataSources(engine.dataSources, { address: serveAddress, logger, dataStores: engine.dataStores });
       closers.push(() => server.close({ graceMs: 2000 }));
       metrics?.observeServer(server);
-      logger.info("serving data sources", "address", server.address, "data_sources", engine.dataSources.list().map((ds) => `${ds.namespace()}/${ds.id()}`));
+      logger.info(
+        "serving data sources and datastores",
+        "address",
+        server.address,
+        "data_sources",
+        engine.dataSources.list().map((ds) => `${ds.namespace()}/${ds.id()}`),
+        "datastores",
+        engine.dataStores.names(),
+      );
     }
     if (metrics !== undefined && metricsAddress !== undefined) {
       const server = await serveMetrics(metricsAddress, metrics);
