@@ -1,16 +1,16 @@
-import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials, Metadata, status as Status } from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, type Metadata, status as Status } from "@grpc/grpc-js";
 import type { JsonValue } from "type-fest";
 import type { WriteKey } from "../detect/data-source.js";
 import { TRACEE_DEFAULT_ADDRESS } from "./address.js";
+import { aborted, CallChannel, statusError } from "./call-start.js";
 import { DataSourceClientError } from "./errors.js";
 import { DEFAULT_MAX_DEPTH } from "./limits.js";
 import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
+import { StopLatch, STOPPED } from "./stop-latch.js";
 import type { Call } from "./transport/call.js";
-import { Channel, ChannelError } from "./transport/channel.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
+import { ChannelError } from "./transport/channel.js";
 import { FrameChunker, frameMessage } from "./transport/framing.js";
-import type { CallStatus } from "./transport/status.js";
 
 /** One write: which data source, and the key and value to write into it. */
 export interface WriteRequest {
@@ -99,15 +99,6 @@ export interface DataSourceWriter {
 }
 
 const noop = (): void => {};
-/** Default of {@link DataSourceClientOptions.maxConcurrentCalls}. */
-const DEFAULT_MAX_CONCURRENT_CALLS = 100;
-const STOPPED = Symbol("stopped");
-
-function aborted(signal: AbortSignal): DataSourceClientError {
-  return new DataSourceClientError(Status.CANCELLED, "the call was aborted by its AbortSignal", {
-    cause: signal.reason,
-  });
-}
 
 function encodeFailure(err: unknown, index: number | undefined): DataSourceClientError {
   const reason = err instanceof Error ? err.message : String(err);
@@ -115,24 +106,6 @@ function encodeFailure(err: unknown, index: number | undefined): DataSourceClien
   return new DataSourceClientError(Status.INVALID_ARGUMENT, `${where}${reason} (not sent)`, {
     cause: err instanceof EncodeError && err.cause !== undefined ? err.cause : err,
   });
-}
-
-/** The error for a call that ended with `status`. */
-function statusError(status: CallStatus): DataSourceClientError {
-  const metadata = status.trailers === undefined ? undefined : trailingMetadata(status.trailers);
-  return new DataSourceClientError(status.code, status.details, metadata === undefined ? undefined : { metadata });
-}
-
-function trailingMetadata(trailers: NonNullable<CallStatus["trailers"]>): Metadata {
-  const metadata = Metadata.fromHttp2Headers(trailers);
-  metadata.remove("grpc-status");
-  metadata.remove("grpc-message");
-  return metadata;
-}
-
-function channelFailure(err: unknown): DataSourceClientError {
-  if (err instanceof ChannelError) return new DataSourceClientError(err.code, err.details, { cause: err.cause ?? err });
-  return new DataSourceClientError(Status.UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 function isAsyncIterable<T>(source: Entries<T>): source is AsyncIterable<T> {
@@ -161,9 +134,7 @@ function isAsyncIterable<T>(source: Entries<T>): source is AsyncIterable<T> {
 export class DataSourceClient {
   /** The address this client dials (unix addresses in `unix:///abs` form). */
   readonly address: string;
-  readonly #channel: Channel;
-  readonly #deadlineMs: number | undefined;
-  readonly #metadata: Metadata | undefined;
+  readonly #channel: CallChannel;
   readonly #encoder: RequestEncoder;
 
   /**
@@ -171,26 +142,9 @@ export class DataSourceClient {
    *   `dns:///host:port`); defaults to Tracee's `unix:///var/run/tracee.sock`.
    */
   constructor(address: string = TRACEE_DEFAULT_ADDRESS, options: DataSourceClientOptions = {}) {
-    const target = dialTarget(address);
-    this.address = target.text;
-    if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
-      throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
-    }
-    this.#deadlineMs = options.deadlineMs;
-    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > 2 ** 31 - 1) {
-      throw new RangeError(`connectTimeoutMs must be a whole number of milliseconds >= 1, got ${connectTimeoutMs}`);
-    }
+    this.#channel = new CallChannel(address, options);
+    this.address = this.#channel.address;
     this.#encoder = new RequestEncoder(options.maxDepth ?? DEFAULT_MAX_DEPTH);
-    this.#metadata = options.metadata;
-    const maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS;
-    if (!Number.isSafeInteger(maxConcurrentCalls) || maxConcurrentCalls < 1) {
-      throw new RangeError(`maxConcurrentCalls must be a whole number >= 1, got ${maxConcurrentCalls}`);
-    }
-    this.#channel = new Channel(target, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {}, {
-      connectTimeoutMs,
-      maxConcurrentCalls,
-    });
   }
 
   /**
@@ -267,33 +221,37 @@ export class DataSourceClient {
   async waitForReady(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let delay = 50;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    // Ends the current wait once timeoutMs has passed (a latch: racing one
+    // long-lived promise on every attempt would keep a reaction per attempt).
+    const timedOut = new StopLatch();
+    const timer = setTimeout(() => timedOut.stop(), timeoutMs);
+    let pause: NodeJS.Timeout | undefined;
     const notConnected = (reason: string, cause?: unknown) =>
       new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause });
     try {
       for (;;) {
         let attempt: unknown;
-        const outcome = await Promise.race([
+        const outcome = await timedOut.until(
           this.#channel.connect().then(
             () => "connected" as const,
             (err: unknown) => ((attempt = err), "failed" as const),
           ),
-          timedOut,
-        ]);
+        );
         if (outcome === "connected") return;
-        if (outcome === "timeout") throw notConnected(`no connection within ${timeoutMs} ms`);
+        if (outcome === STOPPED) throw notConnected(`no connection within ${timeoutMs} ms`);
         const left = deadline - Date.now();
         if (left <= 0 || (attempt instanceof ChannelError && attempt.code === Status.CANCELLED)) {
           throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
         }
-        if ((await Promise.race([new Promise((resolve) => setTimeout(resolve, Math.min(delay, left))), timedOut])) === "timeout") {
+        const paused = new Promise<void>((resolve) => (pause = setTimeout(resolve, Math.min(delay, left))));
+        if ((await timedOut.until(paused)) === STOPPED) {
           throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
         }
         delay = Math.min(delay * 2, 1000);
       }
     } finally {
       clearTimeout(timer);
+      clearTimeout(pause);
     }
   }
 
@@ -306,52 +264,6 @@ export class DataSourceClient {
     this.#channel.close();
   }
 
-  #deadline(options: WriteOptions | undefined): number | undefined {
-    const deadlineMs = options?.deadlineMs ?? this.#deadlineMs;
-    return deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
-  }
-
-  #metadataFor(options: WriteOptions | undefined): Metadata {
-    if (this.#metadata === undefined) return options?.metadata ?? new Metadata();
-    const metadata = this.#metadata.clone();
-    if (options?.metadata !== undefined) metadata.merge(options.metadata);
-    return metadata;
-  }
-
-  /**
-   * Starts a call, or rejects with the reason it could not start: no server,
-   * the deadline passing while connecting, the signal aborting meanwhile.
-   */
-  async #start(path: string, deadline: number | undefined, options: WriteOptions | undefined): Promise<Call> {
-    const signal = options?.signal;
-    const starting = this.#channel.start({ path, metadata: this.#metadataFor(options), deadline });
-    if (signal === undefined && deadline === undefined) {
-      // Nothing to give up for: the call starts, or fails to.
-      return starting.catch((err: unknown) => Promise.reject(channelFailure(err)));
-    }
-    let giveUp: ((err: DataSourceClientError) => void) | undefined;
-    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
-    const onAbort = () => giveUp?.(aborted(signal as AbortSignal));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const timer =
-      deadline === undefined
-        ? undefined
-        : setTimeout(
-            () => giveUp?.(new DataSourceClientError(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
-            Math.max(0, deadline - Date.now()),
-          );
-    try {
-      return await Promise.race([starting.catch((err: unknown) => Promise.reject(channelFailure(err))), gaveUp]);
-    } catch (err) {
-      // A call that starts after we gave up on it is reset at once.
-      void starting.then((late) => late.cancel({ code: Status.CANCELLED, details: "abandoned" }), noop);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
   async #unary(bytes: Buffer, options: WriteOptions | undefined): Promise<void> {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
@@ -360,7 +272,7 @@ export class DataSourceClient {
     const onAbort = () => call?.cancel({ code: Status.CANCELLED, details: "aborted" });
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      call = await this.#start(WRITE_PATH, this.#deadline(options), options);
+      call = await this.#channel.start(WRITE_PATH, this.#channel.deadline(options), options);
       if (signal?.aborted) call.cancel({ code: Status.CANCELLED, details: "aborted" });
       call.end(frameMessage(bytes));
       const status = await call.status;
@@ -374,13 +286,14 @@ export class DataSourceClient {
   async #stream<T>(source: Entries<T>, encode: (entry: T) => Buffer, options: WriteOptions | undefined): Promise<void> {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
-    const deadline = this.#deadline(options);
+    const deadline = this.#channel.deadline(options);
 
     let call: Call | undefined;
     /** Why this side gave up on the stream, once it did. */
     let failure: DataSourceClientError | undefined;
-    let markStopped!: (value: typeof STOPPED) => void;
-    const stopped = new Promise<typeof STOPPED>((resolve) => (markStopped = resolve));
+    // Ends a wait for the next entry when the stream stops; a latch, as racing
+    // one long-lived promise per entry would hold every entry until the end.
+    const stopped = new StopLatch();
     const chunker = new FrameChunker();
     let flushScheduled = false;
 
@@ -390,7 +303,7 @@ export class DataSourceClient {
       failure = error;
       chunker.discard();
       call?.cancel({ code: error.code, details: error.details });
-      markStopped(STOPPED);
+      stopped.stop();
     };
     const onAbort = () => stop(aborted(signal as AbortSignal));
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -423,7 +336,7 @@ export class DataSourceClient {
       index++;
       if (call === undefined) {
         try {
-          call = await this.#start(WRITE_STREAM_PATH, deadline, options);
+          call = await this.#channel.start(WRITE_STREAM_PATH, deadline, options);
         } catch (err) {
           stop(err as DataSourceClientError);
           return;
@@ -433,7 +346,7 @@ export class DataSourceClient {
           return;
         }
         // A call ended from elsewhere (the server's status, close()) stops the loop too.
-        void call.status.then(() => markStopped(STOPPED));
+        void call.status.then(() => stopped.stop());
       }
       const full = chunker.add(bytes);
       if (full !== undefined) call.write(full);
@@ -451,7 +364,7 @@ export class DataSourceClient {
       if (isAsyncIterable(source)) {
         const iterator = source[Symbol.asyncIterator]();
         for (;;) {
-          const next = await Promise.race([iterator.next(), stopped]);
+          const next = await stopped.until(iterator.next());
           if (next === STOPPED || !going()) {
             void Promise.resolve(iterator.return?.()).catch(noop);
             break;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { credentials as grpcCredentials, status as Status } from "@grpc/grpc-js";
+import { status as Status } from "@grpc/grpc-js";
 import { type AnyMessage, type MessageType, packAny } from "../datastores/any.js";
 import type { StoreEntry } from "../datastores/store.js";
 import { type IPReputation, ipAddressKeyType, ipReputationType } from "../datastores/types.js";
@@ -24,7 +24,6 @@ import {
   writeDataRequest,
 } from "./datastore-wire.js";
 import { DataSourceClientError } from "./errors.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
 
 /**
  * Options of {@link DataStoreClient}: those of `DataSourceClient` that apply
@@ -106,9 +105,6 @@ export interface RemoteDataStore<K, D> {
   writeAll(source: string, entries: Entries<StoreEntry<K, D>>, options?: WriteAllOptions): Promise<WriteAllResult>;
 }
 
-/** Default of {@link DataStoreClientOptions.maxConcurrentCalls}, as for `DataSourceClient`. */
-const DEFAULT_MAX_CONCURRENT_CALLS = 100;
-
 function encodeFailure(err: unknown, where: string): DataSourceClientError {
   const reason = err instanceof Error ? err.message : String(err);
   return new DataSourceClientError(Status.INVALID_ARGUMENT, `${where}${reason} (not sent)`, { cause: err });
@@ -163,27 +159,8 @@ export class DataStoreClient {
    *   defaults to Tracee's `unix:///var/run/tracee.sock`.
    */
   constructor(address: string = TRACEE_DEFAULT_ADDRESS, options: DataStoreClientOptions = {}) {
-    const target = dialTarget(address);
-    this.address = target.text;
-    if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
-      throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
-    }
-    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > 2 ** 31 - 1) {
-      throw new RangeError(`connectTimeoutMs must be a whole number of milliseconds >= 1, got ${connectTimeoutMs}`);
-    }
-    const maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS;
-    if (!Number.isSafeInteger(maxConcurrentCalls) || maxConcurrentCalls < 1) {
-      throw new RangeError(`maxConcurrentCalls must be a whole number >= 1, got ${maxConcurrentCalls}`);
-    }
-    this.#caller = new UnaryCaller(target, {
-      credentials: options.credentials ?? grpcCredentials.createInsecure(),
-      channelOptions: options.channelOptions ?? {},
-      connectTimeoutMs,
-      maxConcurrentCalls,
-      deadlineMs: options.deadlineMs,
-      metadata: options.metadata,
-    });
+    this.#caller = new UnaryCaller(address, options);
+    this.address = this.#caller.address;
   }
 
   /** `WriteData`: writes one entry owned by `source` into `store`. */
