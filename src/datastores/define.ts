@@ -21,7 +21,7 @@ import {
   deepFreeze,
   entryParts,
   entryPrefix,
-  latest,
+  moreRecent,
   messageOf,
   Partitions,
   stableId,
@@ -240,11 +240,11 @@ class DefinedStore implements TypedWritableStore<unknown, unknown> {
   get(key: unknown): unknown {
     const id = this.#keys.find(key);
     if (id === undefined) return undefined;
+    const resolve = this.#resolve;
+    if (resolve === undefined) return this.#entries.best(id, moreRecent)?.data;
     const holders = this.#entries.holders(id);
     if (holders === undefined) return undefined;
-    const resolve = this.#resolve;
-    if (resolve === undefined) return latest(holders)?.data;
-    const candidates = [...holders.values()].sort(bySource);
+    const candidates = [...holders].sort(bySource);
     return resolve(candidates);
   }
 

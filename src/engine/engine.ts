@@ -20,6 +20,7 @@ import type { Logger, Signature } from "../detect/signature.js";
 import type { TraceeEvent } from "../events/model.js";
 import { hold, whenIdle } from "../internal/exclusive.js";
 import { isThenable } from "../internal/promise.js";
+import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import { builtinDataSources } from "./builtins/factory.js";
 import { EngineRegistrationError } from "./errors.js";
 import { compileFilters, type EventFilter, hasFilters } from "./filters.js";
@@ -157,7 +158,6 @@ const EMPTY_SET: ActiveSet = { participants: [], lanes: new Map(), byName: new M
 /** What an async `onEvent` came to within its time. */
 type Settled = { readonly ok: true; readonly value: readonly TraceeEvent[] | undefined } | { readonly ok: false; readonly error: unknown } | "timeout";
 
-const ABORTED: unique symbol = Symbol("aborted");
 
 /**
  * Runs TypeScript detectors and legacy signatures on Tracee's events.
@@ -480,11 +480,12 @@ export class Engine {
       this.#outputs = options.outputs;
       const outputAll = options.outputAll === true;
       const iterator = input[Symbol.asyncIterator]();
-      const aborted = abortPromise(options.signal);
+      // Not a Promise.race against one abort promise: that keeps every event read until the run ends (see stop-latch.ts).
+      const aborted = abortLatch(options.signal);
       try {
         for (;;) {
-          const next = aborted === undefined ? await iterator.next() : await Promise.race([iterator.next(), aborted.promise]);
-          if (next === ABORTED) {
+          const next = aborted === undefined ? await iterator.next() : await aborted.latch.until(iterator.next());
+          if (next === STOPPED) {
             void Promise.resolve(iterator.return?.()).catch(() => undefined);
             break;
           }
@@ -818,16 +819,12 @@ const delay = (ms: number) =>
     setTimeout(resolve, ms).unref();
   });
 
-/** A promise of `signal` aborting, and how to stop listening. */
-function abortPromise(signal: AbortSignal | undefined): { promise: Promise<typeof ABORTED>; dispose: () => void } | undefined {
+/** A latch that stops when `signal` aborts, and how to stop listening. */
+function abortLatch(signal: AbortSignal | undefined): { latch: StopLatch; dispose: () => void } | undefined {
   if (signal === undefined) return undefined;
-  let onAbort: (() => void) | undefined;
-  const promise = new Promise<typeof ABORTED>((resolve) => {
-    if (signal.aborted) resolve(ABORTED);
-    else {
-      onAbort = () => resolve(ABORTED);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-  });
-  return { promise, dispose: () => onAbort !== undefined && signal.removeEventListener("abort", onAbort) };
+  const latch = new StopLatch();
+  if (signal.aborted) latch.stop();
+  const onAbort = () => latch.stop();
+  signal.addEventListener("abort", onAbort, { once: true });
+  return { latch, dispose: () => signal.removeEventListener("abort", onAbort) };
 }

@@ -7,7 +7,7 @@ import { DataSourceClientError } from "./errors.js";
 import { DEFAULT_MAX_DEPTH } from "./limits.js";
 import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
-import { StopLatch, STOPPED } from "./stop-latch.js";
+import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import type { Call } from "./transport/call.js";
 import { ChannelError } from "./transport/channel.js";
 import { FrameChunker, frameMessage } from "./transport/framing.js";

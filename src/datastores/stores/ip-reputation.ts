@@ -102,34 +102,58 @@ interface Stored {
   readonly time: number;
 }
 
-function checkTags(tags: unknown, where: string): readonly string[] {
-  if (tags === undefined) return Object.freeze([]);
+// Shared by every entry without tags or metadata: a million entries need not hold a million empty objects.
+const NO_TAGS: readonly string[] = Object.freeze([]);
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Tags, metadata keys and values repeat across a feed ("botnet", "c2") but
+ * arrive as fresh strings from the wire: keeping one copy of each saves
+ * memory per entry. Bounded, so a feed of unique strings cannot grow it.
+ */
+class Interner {
+  readonly #strings = new Map<string, string>();
+
+  intern(text: string): string {
+    if (text.length > 64) return text;
+    const known = this.#strings.get(text);
+    if (known !== undefined) return known;
+    if (this.#strings.size < 4096) this.#strings.set(text, text);
+    return text;
+  }
+}
+
+function checkTags(tags: unknown, where: string, strings: Interner): readonly string[] {
+  if (tags === undefined) return NO_TAGS;
   if (!Array.isArray(tags)) throw invalidArgument(`${where}tags must be a list of strings, got ${show(tags)}`);
+  if (tags.length === 0) return NO_TAGS;
   const out: string[] = [];
   for (let i = 0; i < tags.length; i++) {
     const tag: unknown = tags[i];
     if (typeof tag !== "string") throw invalidArgument(`${where}tags[${i}] must be a string, got ${show(tag)}`);
-    out.push(tag);
+    out.push(strings.intern(tag));
   }
   return Object.freeze(out);
 }
 
-function checkMetadata(metadata: unknown, where: string): Readonly<Record<string, string>> {
-  const out: Record<string, string> = {};
-  if (metadata === undefined) return Object.freeze(out);
+function checkMetadata(metadata: unknown, where: string, strings: Interner): Readonly<Record<string, string>> {
+  if (metadata === undefined) return NO_METADATA;
   if (!isPlainObject(metadata)) throw invalidArgument(`${where}metadata must be an object of strings, got ${show(metadata)}`);
-  for (const key of Object.keys(metadata)) {
+  const keys = Object.keys(metadata);
+  if (keys.length === 0) return NO_METADATA;
+  const out: Record<string, string> = {};
+  for (const key of keys) {
     const value = metadata[key];
     if (typeof value !== "string") {
       throw invalidArgument(`${where}metadata[${JSON.stringify(key)}] must be a string, got ${show(value)}`);
     }
-    setOwn(out, key, value);
+    setOwn(out, strings.intern(key), strings.intern(value));
   }
   return Object.freeze(out);
 }
 
 /** Checks a reputation as Tracee does (status, severity 1-10) and more (tags, metadata, date); returns a frozen copy. */
-function checkReputation(data: unknown, source: string, where: string): Stored {
+function checkReputation(data: unknown, source: string, where: string, strings: Interner): Stored {
   if (typeof data !== "object" || data === null) throw invalidArgument(`${where}expected an IPReputation, got ${show(data)}`);
   const rep = data as Partial<Record<keyof IPReputation, unknown>>;
   const status = rep.status;
@@ -140,8 +164,8 @@ function checkReputation(data: unknown, source: string, where: string): Stored {
   if (typeof severity !== "number" || !Number.isInteger(severity) || severity < MIN_SEVERITY || severity > MAX_SEVERITY) {
     throw invalidArgument(`${where}severity must be an integer from ${MIN_SEVERITY} to ${MAX_SEVERITY}, got ${show(severity)}`);
   }
-  const tags = checkTags(rep.tags, where);
-  const metadata = checkMetadata(rep.metadata, where);
+  const tags = checkTags(rep.tags, where, strings);
+  const metadata = checkMetadata(rep.metadata, where, strings);
   const when = rep.lastUpdated;
   let time = 0;
   let lastUpdated: Date | undefined;
@@ -190,6 +214,7 @@ class IPReputationStoreImpl implements IPReputationStore {
   readonly keyType: MessageType<string> = ipAddressKeyType;
   readonly dataType: MessageType<IPReputation> = ipReputationType;
   readonly #entries = new Partitions<Stored>();
+  readonly #strings = new Interner();
   readonly #primary: (stored: Stored) => number;
 
   constructor(options: IPReputationStoreOptions) {
@@ -268,16 +293,14 @@ class IPReputationStoreImpl implements IPReputationStore {
   #stage(entry: unknown, source: string, index: number | undefined): Staged<Stored> {
     const where = entryPrefix(index);
     const { key, data } = entryParts(entry, where);
-    return { id: checkKey(key, where), data: checkReputation(data, source, `${where}data: `) };
+    return { id: checkKey(key, where), data: checkReputation(data, source, `${where}data: `, this.#strings) };
   }
 
   #resolve(id: string): ResolvedReputation | undefined {
-    const holders = this.#entries.holders(id);
-    if (holders === undefined) return undefined;
-    let best: Slot<Stored> | undefined;
-    for (const slot of holders.values()) if (best === undefined || this.#beats(slot.data, best.data)) best = slot;
-    return best?.data.rep;
+    return this.#entries.best(id, this.#slotBeats)?.data.rep;
   }
+
+  readonly #slotBeats = (a: Slot<Stored>, b: Slot<Stored>): boolean => this.#beats(a.data, b.data);
 
   /** Whether `a` wins over `b`: the policy's measure, then time, then severity, then the source that sorts first. */
   #beats(a: Stored, b: Stored): boolean {

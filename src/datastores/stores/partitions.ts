@@ -26,13 +26,14 @@ export interface Staged<D> {
 
 /**
  * Entries per source (`source → key id → slot`) and the same slots indexed
- * by key (`key id → source → slot`), so a read finds every source's entry for
- * a key with one lookup and a clear removes one source's entries only. A
- * source with no entry left has no partition.
+ * by key, so a read finds every source's entry for a key with one lookup and
+ * a clear removes one source's entries only. A key held by one source (the
+ * usual case) is indexed by its slot alone; a Map of holders is made only when
+ * a second source writes it. A source with no entry left has no partition.
  */
 export class Partitions<D> {
   readonly #bySource = new Map<string, Map<string, Slot<D>>>();
-  readonly #byKey = new Map<string, Map<string, Slot<D>>>();
+  readonly #byKey = new Map<string, Slot<D> | Map<string, Slot<D>>>();
   #seq = 0;
   #size = 0;
 
@@ -55,12 +56,7 @@ export class Partitions<D> {
       const slot: Slot<D> = Object.freeze({ source, data, seq: ++this.#seq });
       if (!partition.has(id)) this.#size++;
       partition.set(id, slot);
-      let holders = this.#byKey.get(id);
-      if (holders === undefined) {
-        holders = new Map();
-        this.#byKey.set(id, holders);
-      }
-      holders.set(source, slot);
+      this.#index(id, slot);
     }
     return ids === undefined ? staged.length : ids.size;
   }
@@ -85,9 +81,20 @@ export class Partitions<D> {
     return partition.size;
   }
 
-  /** Every source's slot for `id` (insertion order: callers must not depend on it), or `undefined`. */
-  holders(id: string): ReadonlyMap<string, Slot<D>> | undefined {
-    return this.#byKey.get(id);
+  /** Every source's slot for `id` (in no promised order), or `undefined`. */
+  holders(id: string): Iterable<Slot<D>> | undefined {
+    const held = this.#byKey.get(id);
+    if (held === undefined) return undefined;
+    return held instanceof Map ? held.values() : [held];
+  }
+
+  /** The slot among those held for `id` that `beats` every other (no allocation: the read hot path). */
+  best(id: string, beats: (a: Slot<D>, b: Slot<D>) => boolean): Slot<D> | undefined {
+    const held = this.#byKey.get(id);
+    if (held === undefined || !(held instanceof Map)) return held;
+    let best: Slot<D> | undefined;
+    for (const slot of held.values()) if (best === undefined || beats(slot, best)) best = slot;
+    return best;
   }
 
   /** The slot `source` holds for `id`. */
@@ -100,20 +107,31 @@ export class Partitions<D> {
     return [...this.#bySource.keys()].sort();
   }
 
+  #index(id: string, slot: Slot<D>): void {
+    const held = this.#byKey.get(id);
+    if (held === undefined || (!(held instanceof Map) && held.source === slot.source)) {
+      this.#byKey.set(id, slot);
+    } else if (held instanceof Map) {
+      held.set(slot.source, slot);
+    } else {
+      this.#byKey.set(id, new Map([[held.source, held], [slot.source, slot]]));
+    }
+  }
+
   #unindex(source: string, id: string): void {
-    const holders = this.#byKey.get(id);
-    if (holders === undefined) return;
-    holders.delete(source);
-    if (holders.size === 0) this.#byKey.delete(id);
+    const held = this.#byKey.get(id);
+    if (held === undefined) return;
+    if (!(held instanceof Map)) {
+      if (held.source === source) this.#byKey.delete(id);
+      return;
+    }
+    held.delete(source);
+    if (held.size === 1) this.#byKey.set(id, held.values().next().value as Slot<D>);
   }
 }
 
-/** The most recently written slot among `holders` (highest `seq`). */
-export function latest<D>(holders: ReadonlyMap<string, Slot<D>>): Slot<D> | undefined {
-  let best: Slot<D> | undefined;
-  for (const slot of holders.values()) if (best === undefined || slot.seq > best.seq) best = slot;
-  return best;
-}
+/** For {@link Partitions.best}: the more recently written slot wins. */
+export const moreRecent = (a: Slot<unknown>, b: Slot<unknown>): boolean => a.seq > b.seq;
 
 /** What an error message puts before a problem with entry `index` of a batch (`undefined`: a single write). */
 export function entryPrefix(index: number | undefined): string {
