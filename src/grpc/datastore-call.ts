@@ -9,6 +9,7 @@ import { type Metadata, status as Status } from "@grpc/grpc-js";
 import { aborted, CallChannel, type CallChannelOptions, statusError } from "./call-start.js";
 import { DataSourceClientError } from "./errors.js";
 import type { Call } from "./transport/call.js";
+import type { CallStatus } from "./transport/status.js";
 
 /** Per-call options of every {@link DataStoreClient} method. */
 export interface DataStoreCallOptions {
@@ -73,7 +74,7 @@ export class UnaryCaller {
       if (signal?.aborted) call.cancel({ code: Status.CANCELLED, details: "aborted" });
       call.end(request);
       const status = await call.status;
-      if (status.code !== Status.OK) throw signal?.aborted ? aborted(signal) : statusError(status);
+      if (status.code !== Status.OK) throw signal?.aborted ? aborted(signal) : statusError(withServiceHint(status));
       if (messages.length > 1) {
         throw new DataSourceClientError(Status.INTERNAL, `the server sent ${messages.length} response messages to a unary call`);
       }
@@ -82,4 +83,17 @@ export class UnaryCaller {
       signal?.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/**
+ * A server that has no `DataStoreService` at all (grpc-go: "unknown service
+ * …", grpc-js: "The server does not implement the method …") — as Tracee
+ * releases, which serve only `DataSourceService` — gets a message saying so.
+ */
+function withServiceHint(status: CallStatus): CallStatus {
+  if (status.code !== Status.UNIMPLEMENTED || !/unknown service|does not implement the method/i.test(status.details)) return status;
+  return {
+    ...status,
+    details: `${status.details} (this server does not serve DataStoreService: Tracee releases serve only DataSourceService; datastores need a Tracee build with a datastore runtime, or tracee-ds run --serve)`,
+  };
 }

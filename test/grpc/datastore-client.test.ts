@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import { Metadata } from "@grpc/grpc-js";
-import { type IPReputation, packAny, valueType, stringValueType, ipAddressKeyType } from "tracee-ds";
-import { DataSourceClientError, DataStoreClient, isDataSourceClientError, Status } from "tracee-ds/grpc";
+import { DataSourceRegistry, DataStoreRegistry, type IPReputation, packAny, valueType, stringValueType, ipAddressKeyType } from "tracee-ds";
+import { DataSourceClientError, DataStoreClient, isDataSourceClientError, serveDataSources, serveDataStores, Status } from "tracee-ds/grpc";
 import { afterEach, describe, expect, it } from "vitest";
 import { IPAddressKey, IPReputation as IPReputationMessage } from "../../src/gen/tracee/v1beta1/datastores/ipreputation.js";
 import { fromValueBinary } from "tracee-ds/codec";
@@ -174,6 +174,27 @@ describe("DataStoreClient: local failures, deadlines, cancels", () => {
     await f.close();
     const tcp = await failure(clientOf(address, { connectTimeoutMs: 5000 }).clearSource({ store: "values", source: "s" }));
     expect(tcp.codeName).toBe("UNAVAILABLE");
+  });
+
+  it("a server without DataStoreService (a Tracee release serves only DataSourceService) is UNIMPLEMENTED, saying so", async () => {
+    const only = await serveDataSources(new DataSourceRegistry(), { address: "127.0.0.1:0" });
+    try {
+      const err = await failure(clientOf(only.address).ipReputation().listSources());
+      expect(err.codeName).toBe("UNIMPLEMENTED");
+      expect(err.details).toContain("this server does not serve DataStoreService");
+    } finally {
+      await only.close();
+    }
+    // A read-only store of a DataStoreService is a different UNIMPLEMENTED, passed on as the server said it.
+    const stores = new DataStoreRegistry().register({ name: "readonly", get: () => undefined, size: 0 });
+    const served = await serveDataStores(stores, { address: "127.0.0.1:0" });
+    try {
+      const plain = await failure(clientOf(served.address).writeData({ store: "readonly", source: "s", key: packAny(valueType, "k"), data: packAny(valueType, 1) }));
+      expect(plain.codeName).toBe("UNIMPLEMENTED");
+      expect(plain.details).toBe('datastore "readonly" is not writable');
+    } finally {
+      await served.close();
+    }
   });
 
   it("a call past its deadline rejects with DEADLINE_EXCEEDED: per call, and the client's default", async () => {
