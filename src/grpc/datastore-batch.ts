@@ -7,6 +7,7 @@
  * @module
  */
 import { status as Status } from "@grpc/grpc-js";
+import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import type { Entries } from "./client.js";
 import type { DataStoreCallOptions } from "./datastore-call.js";
 import { type BatchHeader, fieldSize } from "./datastore-wire.js";
@@ -126,7 +127,6 @@ export function isWriteAllError(value: unknown): value is WriteAllError {
 /** How a run sends one batch: the framed request in, the server's `written_count` out. @internal */
 export type SendBatch = (request: Buffer, options: DataStoreCallOptions) => Promise<number>;
 
-const STOPPED = Symbol("stopped");
 
 function positiveWhole(name: string, value: number | undefined, fallback: number): number {
   const n = value ?? fallback;
@@ -184,22 +184,9 @@ export async function writeAll<T>(
 
   // Every batch call is cancelled by an abort of the run's signal.
   const cancel = new AbortController();
-  // Wakes a wait for the next entry when the run stops. (Not a Promise.race
-  // against one long-lived promise: each race would leave a reaction on it,
-  // holding every entry read until the run ends.)
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const markStopped = () => {
-    stopped = true;
-    wake?.();
-  };
-  const nextOf = (iterator: AsyncIterator<T>): Promise<IteratorResult<T> | typeof STOPPED> =>
-    stopped
-      ? Promise.resolve(STOPPED)
-      : new Promise((resolve, reject) => {
-          wake = () => resolve(STOPPED);
-          iterator.next().then(resolve, reject);
-        });
+  // Ends a wait for the next entry when the run stops (see stop-latch.ts for why not a Promise.race).
+  const latch = new StopLatch();
+  const markStopped = () => latch.stop();
   const onAbort = () => {
     local ??= { code: Status.CANCELLED, details: "the run was aborted by its AbortSignal", cause: signal?.reason };
     cancel.abort(signal?.reason);
@@ -285,8 +272,7 @@ export async function writeAll<T>(
       const iterator = entries[Symbol.asyncIterator]();
       try {
         for (;;) {
-          const next = await nextOf(iterator);
-          wake = undefined;
+          const next = latch.stopped ? STOPPED : await latch.until(iterator.next());
           if (next === STOPPED || next.done === true) break;
           await add(next.value);
           if (!going()) break;
