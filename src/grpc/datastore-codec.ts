@@ -16,6 +16,7 @@
  */
 import { status as Status } from "@grpc/grpc-js";
 import type { AnyMessage } from "../datastores/any.js";
+import { Cursor, type GroupRules, Malformed, readString, skipField, varint, WIRE_NAMES } from "./wire-reader.js";
 
 /** The five DataStoreService methods. */
 export type DataStoreMethod = "WriteData" | "WriteBatchData" | "DeleteData" | "ClearSource" | "ListSources";
@@ -68,69 +69,9 @@ export interface DecodeLimits {
   readonly maxBatchEntries: number;
 }
 
-class Malformed extends Error {}
-
-const WIRE_NAMES = ["varint", "fixed64", "length-delimited", "start-group", "end-group", "fixed32"];
 const LENGTH_DELIMITED = 2;
-const MAX_GROUP_DEPTH = 32;
-
-/** Where a decoder is, in one buffer. */
-interface Cursor {
-  pos: number;
-}
-
-function varint(buf: Uint8Array, cursor: Cursor, end: number): number {
-  let pos = cursor.pos;
-  let result = 0;
-  let shift = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw new Malformed("truncated varint");
-    const b = buf[pos++]!;
-    // Only the low 53 bits matter to lengths and tags; higher ones are read and dropped.
-    if (i < 8) result += (b & 0x7f) * shift;
-    shift *= 128;
-    if (b < 0x80) {
-      cursor.pos = pos;
-      return result;
-    }
-  }
-  throw new Malformed("varint longer than 10 bytes");
-}
-
-function skip(buf: Uint8Array, cursor: Cursor, end: number, wireType: number, field: number, depth: number): void {
-  switch (wireType) {
-    case 0:
-      varint(buf, cursor, end);
-      return;
-    case 1:
-      cursor.pos += 8;
-      break;
-    case 5:
-      cursor.pos += 4;
-      break;
-    case 2: {
-      const len = varint(buf, cursor, end); // moves cursor.pos past the length first
-      cursor.pos += len;
-      break;
-    }
-    case 3:
-      if (depth >= MAX_GROUP_DEPTH) throw new Malformed("groups nested too deep");
-      for (;;) {
-        if (cursor.pos >= end) throw new Malformed(`unterminated group (field ${field})`);
-        const tag = varint(buf, cursor, end);
-        if (tag > 0xffffffff) throw new Malformed("field number out of range");
-        if ((tag & 7) === 4) {
-          if (Math.floor(tag / 8) !== field) throw new Malformed(`mismatched end-group (field ${Math.floor(tag / 8)})`);
-          return;
-        }
-        if (tag < 8) throw new Malformed("field number 0");
-        skip(buf, cursor, end, tag & 7, Math.floor(tag / 8), depth + 1);
-      }
-    default:
-      throw new Malformed(`invalid wire type ${wireType} (field ${field})`);
-  }
-  if (cursor.pos > end) throw new Malformed(`truncated field ${field}`);
-}
+/** Groups as this decoder skips them: 32 may nest, and a tag in one must fit 32 bits. */
+const GROUP_RULES: GroupRules = { maxDepth: 32, checkTagRange: true };
 
 /**
  * Reads the next field header of the message ending at `end`: returns the
@@ -138,7 +79,7 @@ function skip(buf: Uint8Array, cursor: Cursor, end: number, wireType: number, fi
  * then `buf[cursor.pos, cursor.end)`), after checking its wire type; skips
  * unknown fields; returns 0 at the end of the message.
  */
-function next(buf: Uint8Array, cursor: Cursor & { end: number }, end: number, known: readonly string[]): number {
+function next(buf: Uint8Array, cursor: Cursor, end: number, known: readonly string[]): number {
   while (cursor.pos < end) {
     const tag = varint(buf, cursor, end);
     if (tag > 0xffffffff) throw new Malformed("field number out of range");
@@ -147,7 +88,7 @@ function next(buf: Uint8Array, cursor: Cursor & { end: number }, end: number, kn
     if (field === 0) throw new Malformed("field number 0");
     const name = known[field];
     if (name === undefined || name === "") {
-      skip(buf, cursor, end, wireType, field, 0);
+      skipField(buf, cursor, end, wireType, field, 0, GROUP_RULES);
       continue;
     }
     if (wireType !== LENGTH_DELIMITED) {
@@ -160,16 +101,6 @@ function next(buf: Uint8Array, cursor: Cursor & { end: number }, end: number, kn
     return field;
   }
   return 0;
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function text(buf: Uint8Array, from: number, to: number, name: string): string {
-  try {
-    return utf8.decode(buf.subarray(from, to));
-  } catch {
-    throw new Malformed(`${name} is not valid UTF-8`);
-  }
 }
 
 /** The last few type URLs decoded, by their bytes: a batch repeats the same two. */
@@ -187,7 +118,7 @@ class TypeUrlCache {
       while (i < len && cached[i] === buf[from + i]) i++;
       if (i === len) return this.#texts[c]!;
     }
-    const decoded = text(buf, from, to, "type_url");
+    const decoded = readString(buf, from, to, "type_url");
     if (len <= 512) {
       this.#bytes[this.#next] = buf.slice(from, to);
       this.#texts[this.#next] = decoded;
@@ -205,7 +136,7 @@ const NO_BYTES = new Uint8Array(0);
 /** Merges the `Any` in `buf[from, to)` into `into` (a new one when undefined). */
 function readAny(buf: Uint8Array, from: number, to: number, into: MutableAny | undefined, name: string): MutableAny {
   const any = into ?? { typeUrl: "", value: NO_BYTES };
-  const cursor = { pos: from, end: from };
+  const cursor = new Cursor(from, from);
   try {
     for (let field = next(buf, cursor, to, ANY_FIELDS); field !== 0; field = next(buf, cursor, to, ANY_FIELDS)) {
       if (field === 1) any.typeUrl = typeUrls.read(buf, cursor.pos, cursor.end);
@@ -221,7 +152,7 @@ function readAny(buf: Uint8Array, from: number, to: number, into: MutableAny | u
 
 /** Merges the `DataEntry` in `buf[from, to)` into `into`; `index` is its place in a batch, -1 for `WriteData`'s. */
 function readEntry(buf: Uint8Array, from: number, to: number, into: RawEntry, index: number): RawEntry {
-  const cursor = { pos: from, end: from };
+  const cursor = new Cursor(from, from);
   try {
     for (let field = next(buf, cursor, to, ENTRY_FIELDS); field !== 0; field = next(buf, cursor, to, ENTRY_FIELDS)) {
       if (field === 1) into.key = readAny(buf, cursor.pos, cursor.end, into.key, "key");
@@ -271,13 +202,13 @@ export function decodeDataStoreRequest(method: DataStoreMethod, buf: Uint8Array,
   let entryCount = 0;
   try {
     const known = REQUEST_FIELDS[method];
-    const cursor = { pos: 0, end: 0 };
+    const cursor = new Cursor();
     for (let field = next(buf, cursor, buf.length, known); field !== 0; field = next(buf, cursor, buf.length, known)) {
       const from = cursor.pos;
       const to = cursor.end;
       cursor.pos = to;
-      if (field === 1) storeName = text(buf, from, to, "store_name");
-      else if (field === 2) source = text(buf, from, to, "source");
+      if (field === 1) storeName = readString(buf, from, to, "store_name");
+      else if (field === 2) source = readString(buf, from, to, "source");
       else if (method === "WriteData") single = readEntry(buf, from, to, single ?? { key: undefined, data: undefined }, -1);
       else if (method === "DeleteData") key = readAny(buf, from, to, key, "key");
       else {

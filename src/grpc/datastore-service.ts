@@ -40,7 +40,7 @@ import {
 } from "./datastore-codec.js";
 import { type DataStoreLimits, type ResolvedDataStoreLimits, resolveDataStoreLimits } from "./datastore-limits.js";
 import { methodDefinition } from "./definition.js";
-import type { Authorize, AuthorizeRequest } from "./service.js";
+import { type Authorize, type AuthorizeRequest, deadlinePassed } from "./service.js";
 import { type StatusName, statusName } from "./status-names.js";
 
 export type { DataStoreMethod };
@@ -119,15 +119,6 @@ export interface DataStoreServiceHandle {
   idle(): Promise<void>;
   /** What the service has done so far. */
   stats(): DataStoreStats;
-}
-
-/** How close to its deadline a call may start its store operation (see service.ts). */
-const DEADLINE_MARGIN_MS = 20;
-
-function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return ms - DEADLINE_MARGIN_MS <= Date.now();
 }
 
 /** Longest status message sent: it travels in a header. */

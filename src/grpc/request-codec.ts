@@ -20,6 +20,7 @@ import type { JsonValue } from "type-fest";
 import { isCodecError } from "../codec/errors.js";
 import type { WriteKey } from "../detect/data-source.js";
 import { DEFAULT_MAX_DEPTH as CODEC_DEFAULT_DEPTH, fromValueBinary, toValueBinary } from "../codec/wire/index.js";
+import { Cursor, type GroupRules, Malformed, readString, skipField, varint, WIRE_NAMES } from "./wire-reader.js";
 
 /** @internal What the server needs to read a request. */
 export interface DecodeLimits {
@@ -56,83 +57,8 @@ function noTarget(id: string, namespace: string): string {
   return `request names no data source: ${empty}`;
 }
 
-class Malformed extends Error {}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function readString(buf: Uint8Array, start: number, end: number, field: string): string {
-  for (let i = start; i < end; i++) {
-    if (buf[i]! >= 0x80) {
-      try {
-        return utf8.decode(buf.subarray(start, end));
-      } catch {
-        throw new Malformed(`${field} is not valid UTF-8`);
-      }
-    }
-  }
-  // ASCII: latin1 decoding is exact and fastest.
-  return latin1Slice.call(buf, start, end);
-}
-
-// Node's native latin1 slice, present on every Buffer but not in @types/node.
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string })
-  .latin1Slice;
-
-/** Reads a varint at `pos`; returns the value and sets `cursor.pos`. */
-function varint(buf: Uint8Array, cursor: { pos: number }): number {
-  let pos = cursor.pos;
-  let result = 0;
-  let shift = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Malformed("truncated varint");
-    const b = buf[pos++]!;
-    if (i < 8) result += (b & 0x7f) * shift;
-    shift *= 128;
-    if (b < 0x80) {
-      cursor.pos = pos;
-      return result;
-    }
-  }
-  throw new Malformed("varint longer than 10 bytes");
-}
-
-const WIRE_NAMES = ["varint", "fixed64", "length-delimited", "start-group", "end-group", "fixed32"];
-
-function skipField(buf: Uint8Array, cursor: { pos: number }, wireType: number, field: number, depth: number): void {
-  switch (wireType) {
-    case 0:
-      varint(buf, cursor);
-      return;
-    case 1:
-      cursor.pos += 8;
-      break;
-    case 5:
-      cursor.pos += 4;
-      break;
-    case 2: {
-      const len = varint(buf, cursor);
-      cursor.pos += len;
-      break;
-    }
-    case 3: {
-      if (depth > 32) throw new Malformed("groups nested too deep");
-      for (;;) {
-        if (cursor.pos >= buf.length) throw new Malformed(`unterminated group (field ${field})`);
-        const tag = varint(buf, cursor);
-        const wt = tag & 7;
-        if (wt === 4) {
-          if (tag >>> 3 !== field) throw new Malformed(`mismatched end-group (field ${tag >>> 3})`);
-          return;
-        }
-        if (tag >>> 3 === 0) throw new Malformed("field number 0");
-        skipField(buf, cursor, wt, tag >>> 3, depth + 1);
-      }
-    }
-    default:
-      throw new Malformed(`invalid wire type ${wireType} (field ${field})`);
-  }
-  if (cursor.pos > buf.length) throw new Malformed(`truncated field ${field}`);
-}
+/** Groups as this decoder has always skipped them: 33 may nest, tags inside them are read modulo 2^32. */
+const GROUP_RULES: GroupRules = { maxDepth: 33, checkTagRange: false };
 
 function describeCodecError(err: unknown): string {
   if (isCodecError(err)) return err.message;
@@ -219,6 +145,9 @@ function depthOption(maxDepth: number): { readonly maxDepth: number } | undefine
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
+/** The reader's cursor for the few fields that leave the fast path; decoding is synchronous, so one serves every call. */
+const cursor = new Cursor();
+
 /**
  * Decodes one request. Never throws: a bad request comes back as a frame
  * with an error status, because grpc-js turns a throwing deserializer into
@@ -248,7 +177,6 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
   let valueEnd = -1;
   const end = buf.length;
   let pos = 0;
-  let cursor: { pos: number } | undefined;
   try {
     while (pos < end) {
       // Fast path: fields 1-4 with one-byte tags and one-byte lengths.
@@ -260,9 +188,8 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
         wireType = tag & 7;
         pos++;
       } else {
-        cursor ??= { pos: 0 };
         cursor.pos = pos;
-        const long = varint(buf, cursor);
+        const long = varint(buf, cursor, end);
         pos = cursor.pos;
         field = long >>> 3;
         wireType = long & 7;
@@ -278,9 +205,8 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
         let len: number;
         if (pos < end && buf[pos]! < 0x80) len = buf[pos++]!;
         else {
-          cursor ??= { pos: 0 };
           cursor.pos = pos;
-          len = varint(buf, cursor);
+          len = varint(buf, cursor, end);
           pos = cursor.pos;
         }
         const start = pos;
@@ -293,9 +219,8 @@ export function decodeRequest(buf: Uint8Array, limits: DecodeLimits): RequestFra
         else if (field === 3) (keyStart = start), (keyEnd = stop);
         else (valueStart = start), (valueEnd = stop);
       } else {
-        cursor ??= { pos: 0 };
         cursor.pos = pos;
-        skipField(buf, cursor, wireType, field, 0);
+        skipField(buf, cursor, end, wireType, field, 0, GROUP_RULES);
         pos = cursor.pos;
       }
     }

@@ -148,12 +148,9 @@ export async function serveDataSources(registry: DataSourceLookup, options: Serv
     options.dataStores === undefined
       ? undefined
       : createDataStoreService(options.dataStores, options, resolveDataStoreLimits(options));
-  const server = await listen(options, limits.maxMessageBytes, [sources, stores]);
-  return {
-    address: server.address,
-    close: server.close,
-    stats: () => (stores === undefined ? sources.stats() : { ...sources.stats(), dataStores: stores.stats() }),
-  };
+  return listen(options, limits.maxMessageBytes, [sources, stores], () =>
+    stores === undefined ? sources.stats() : { ...sources.stats(), dataStores: stores.stats() },
+  );
 }
 
 /**
@@ -181,13 +178,9 @@ export async function serveDataStores(stores: DataStoreLookup, options: ServeDat
     options.dataSources === undefined
       ? undefined
       : createDataSourceService(options.dataSources, options, resolveLimits(options));
-  const server = await listen(options, limits.maxMessageBytes, [storeService, sources]);
-  return {
-    address: server.address,
-    close: server.close,
-    stats: () =>
-      sources === undefined ? storeService.stats() : { ...storeService.stats(), dataSources: sources.stats() },
-  };
+  return listen(options, limits.maxMessageBytes, [storeService, sources], () =>
+    sources === undefined ? storeService.stats() : { ...storeService.stats(), dataSources: sources.stats() },
+  );
 }
 
 type Served = Pick<DataSourceServiceHandle | DataStoreServiceHandle, "idle"> & {
@@ -195,12 +188,16 @@ type Served = Pick<DataSourceServiceHandle | DataStoreServiceHandle, "idle"> & {
   readonly implementation: UntypedServiceImplementation;
 };
 
-/** Binds one grpc-js server running `services` to `options.address`. */
-async function listen(
+/**
+ * Binds one grpc-js server running `services` to `options.address`; the
+ * running server reports `stats()`.
+ */
+async function listen<Stats>(
   options: Pick<ServeOptions, "address" | "credentials" | "socketMode" | "serverOptions">,
   maxMessageBytes: number,
   services: readonly (Served | undefined)[],
-): Promise<{ address: string; close(options?: CloseOptions): Promise<void> }> {
+  stats: () => Stats,
+): Promise<{ address: string; close(options?: CloseOptions): Promise<void>; stats(): Stats }> {
   const parsed = parseAddress(options.address);
   const socketMode = options.socketMode ?? 0o600;
   if (!Number.isInteger(socketMode) || socketMode < 0 || socketMode > 0o777) {
@@ -235,6 +232,7 @@ async function listen(
   let closing: Promise<void> | undefined;
   return {
     address,
+    stats,
     close({ graceMs = 5000 }: CloseOptions = {}): Promise<void> {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

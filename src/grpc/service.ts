@@ -114,13 +114,20 @@ export interface DataSourceServiceHandle {
 }
 
 /**
- * How close to its deadline a call may start its write. A write started
- * later could not answer the client in time: the client would report
- * DEADLINE_EXCEEDED for data that was written.
+ * How close to its deadline a call may start its write (or, in the
+ * DataStoreService, its store operation). A write started later could not
+ * answer the client in time: the client would report DEADLINE_EXCEEDED for
+ * data that was written.
  */
 const DEADLINE_MARGIN_MS = 20;
 
-function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
+/**
+ * Whether `call` is within `DEADLINE_MARGIN_MS` of its deadline, or
+ * past it: too late to start a write. Shared with datastore-service.ts.
+ *
+ * @internal
+ */
+export function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return ms - DEADLINE_MARGIN_MS <= Date.now();
