@@ -37,8 +37,12 @@ export class EventDecodeError extends Error {
 }
 
 const MAX_DEPTH = 100;
-/** ts-proto's reader decodes invalid UTF-8 with replacement characters; so does this one. */
-const lenientUtf8 = new TextDecoder("utf-8");
+/**
+ * ts-proto's reader decodes invalid UTF-8 with replacement characters; so does
+ * this one. Unlike ts-proto's, it keeps a leading U+FEFF, as Go (and so Tracee's
+ * printer) does.
+ */
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 class Reader {
   pos: number;

@@ -123,7 +123,8 @@ export function skipField(
   if (cursor.pos > end) throw new Malformed(`truncated field ${field}`);
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string (Go keeps it), not a marker to drop.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 // Node's native latin1 slice, present on every Buffer but not in @types/node.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string })

@@ -36,6 +36,12 @@ describe("decodeEventBinary", () => {
     );
   });
 
+  it("keeps a leading U+FEFF in a string, as Go does (ts-proto's reader drops it)", () => {
+    const sample = samples[0]!;
+    const bytes = Event.encode({ ...sample, name: "\uFEFFopenat" }).finish();
+    expect(decodeEventBinary(bytes).name).toBe("\uFEFFopenat");
+  });
+
   it("keeps a threat property named __proto__ as an own key, as Tracee's Go map has it", () => {
     const properties = JSON.parse('{"__proto__":"x","Category":"y"}') as Record<string, string>;
     const event = { ...(samples[0] as (typeof samples)[number]), threat: { description: "", mitre: undefined, severity: 0, name: "t", properties } };

@@ -91,6 +91,15 @@ describe("decodeRequest", () => {
     }
   });
 
+  it("keeps a leading U+FEFF in names and values: it is part of the string, as Go reads it", () => {
+    const bom = "\uFEFF";
+    const bytes = google(`${bom}ns`, `${bom}id`, `${bom}key`, { [`${bom}field`]: `${bom}value` });
+    const frame = decodeRequest(bytes, { maxMessageBytes: 1 << 20, maxDepth: 64 });
+    expect(frame.details).toBe("");
+    expect([frame.namespace, frame.id, frame.key]).toEqual([`${bom}ns`, `${bom}id`, `${bom}key`]);
+    expect(frame.value).toEqual({ [`${bom}field`]: `${bom}value` });
+  });
+
   it("refuses invalid UTF-8, NaN and a missing kind in a key, whatever path reads it", () => {
     const nan = new Uint8Array(9);
     nan[0] = 0x11;
