@@ -176,8 +176,12 @@ function checkReputation(data: unknown, source: string, where: string, strings: 
     time = when.getTime();
     lastUpdated = new Date(time);
   }
-  const out: ResolvedReputation = { status: status as IPReputation["status"], severity, tags, metadata, source };
-  return { rep: Object.freeze(lastUpdated === undefined ? out : { ...out, lastUpdated }), time };
+  const checked = status as IPReputation["status"];
+  const stored: ResolvedReputation =
+    lastUpdated === undefined
+      ? { status: checked, severity, tags, metadata, source }
+      : { status: checked, severity, tags, metadata, source, lastUpdated };
+  return { rep: Object.freeze(stored), time };
 }
 
 function checkKey(key: unknown, where: string): string {

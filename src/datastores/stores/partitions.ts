@@ -50,15 +50,18 @@ export class Partitions<D> {
       this.#bySource.set(source, partition);
     }
     if (partition === undefined) return 0;
-    const ids = staged.length > 1 ? new Set<string>() : undefined;
+    // A slot written earlier in this batch has a seq past `first`: that id was counted already.
+    const first = this.#seq;
+    let distinct = 0;
     for (const { id, data } of staged) {
-      ids?.add(id);
+      const previous = partition.get(id);
+      if (previous === undefined) this.#size++;
+      if (previous === undefined || previous.seq <= first) distinct++;
       const slot: Slot<D> = Object.freeze({ source, data, seq: ++this.#seq });
-      if (!partition.has(id)) this.#size++;
       partition.set(id, slot);
       this.#index(id, slot);
     }
-    return ids === undefined ? staged.length : ids.size;
+    return distinct;
   }
 
   /** Removes `source`'s entry for `id`; whether there was one. */
