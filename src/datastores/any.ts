@@ -93,7 +93,8 @@ export interface Unpacked {
 /**
  * The message types a process knows by name, for unpacking an `Any` whose
  * type is not known in advance (a CLI printing what a store holds, a generic
- * store). Starts with the types this SDK ships unless created empty.
+ * store). Starts with the types given (none by default); `knownMessageTypes()`
+ * returns one holding the types this SDK ships.
  */
 export class AnyRegistry {
   readonly #types = new Map<string, MessageType<unknown>>();

@@ -164,7 +164,7 @@ function keyRules(spec: StoreSpec, keyId: ((key: unknown) => string) | undefined
       const what = keyId === undefined && encode !== undefined ? `cannot be encoded as a ${encode.typeName}: ` : "";
       throw invalidArgument(`${where}key: ${what}${messageOf(err)}`, { cause: err });
     }
-    if (typeof id !== "string") throw new TypeError(`keyId must return a string, got ${show(id)}`);
+    if (typeof id !== "string") throw invalidArgument(`${where}key: keyId must return a string, got ${show(id)}`);
     return id;
   };
   if (isMessageType(spec)) {
@@ -261,7 +261,9 @@ class DefinedStore implements TypedWritableStore<unknown, unknown> {
   writeBatch(source: string, entries: readonly StoreEntry<unknown, unknown>[]): number {
     checkSource(source);
     checkEntries(entries);
-    const staged = entries.map((entry, index) => this.#stage(entry, index));
+    // An index loop, not map: a hole in the array is an entry too (refused), never skipped.
+    const staged: Staged<unknown>[] = [];
+    for (let index = 0; index < entries.length; index++) staged.push(this.#stage(entries[index], index));
     return this.#entries.putAll(source, staged);
   }
 

@@ -84,7 +84,7 @@ export const ipReputationType: MessageType<IPReputation> = {
     return IPReputationMessage.encode({
       status,
       severity: rep.severity,
-      tags: [...rep.tags],
+      tags: rep.tags === undefined ? [] : [...rep.tags],
       lastUpdated: rep.lastUpdated === undefined ? undefined : toTimestamp(rep.lastUpdated),
       metadata: { ...rep.metadata },
     }).finish();

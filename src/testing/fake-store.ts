@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { deepFreeze } from "../datastores/stores/partitions.js";
 import type { JsonValue } from "type-fest";
 import type { MessageType } from "../datastores/any.js";
 import { isDataStoreError, invalidArgument } from "../datastores/errors.js";
@@ -249,7 +250,8 @@ class FakeStore<K, D> implements FakeDataStore<K, D> {
     const id = this.#keyId(entry.key, where);
     let data: D;
     try {
-      data = this.dataType.decode(this.dataType.encode(entry.data));
+      // Frozen as the real stores hold it: a detector that changes what `get` returns fails here too.
+      data = deepFreeze(this.dataType.decode(this.dataType.encode(entry.data)));
     } catch (err) {
       throw invalidArgument(`${where}data is not a ${this.dataType.typeName}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
@@ -277,6 +279,10 @@ class FakeStore<K, D> implements FakeDataStore<K, D> {
  *   caller's source; `listSources` is sorted; a bad source name is
  *   `INVALID_ARGUMENT` (`checkSource`).
  * - `get(key)`: when several sources hold the key, the latest write wins.
+ *   What it returns is frozen, as in the real stores.
+ * - It checks no more than the types do: it neither normalises IP addresses
+ *   nor validates reputations. For code that depends on those rules, test
+ *   with `ipReputationStore()` itself.
  * - `failNext(method, err)` makes the next call throw `err` and change nothing.
  *
  * @example

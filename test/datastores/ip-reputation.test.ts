@@ -480,11 +480,13 @@ describe("ipReputationStore: stored values are frozen copies", () => {
     }).toThrow(TypeError);
   });
 
-  it("compares the time a reputation was written with, even if a reader changes the Date it got", () => {
+  it("compares the time a reputation was written with: the writer's Date can change, a reader's cannot", () => {
     const store = ipReputationStore();
-    store.write("old", { key: "10.0.0.1", data: rep({ lastUpdated: at("2020-01-01T00:00:00Z") }) });
+    const written = at("2020-01-01T00:00:00Z");
+    store.write("old", { key: "10.0.0.1", data: rep({ lastUpdated: written }) });
     store.write("new", { key: "10.0.0.1", data: rep({ lastUpdated: at("2024-01-01T00:00:00Z") }) });
-    store.getFromSource("old", "10.0.0.1")?.lastUpdated?.setUTCFullYear(2099);
+    written.setUTCFullYear(2099);
+    expect(() => store.getFromSource("old", "10.0.0.1")?.lastUpdated?.setUTCFullYear(2099)).toThrow(TypeError);
     expect(store.get("10.0.0.1")?.source).toBe("new");
   });
 });

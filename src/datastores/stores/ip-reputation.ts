@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readonlyDate } from "./readonly-date.js";
 import { isPlainObject, setOwn, show } from "../../codec/schema/internal.js";
 import { invalidArgument } from "../errors.js";
 import type { MessageType } from "../any.js";
@@ -174,7 +175,7 @@ function checkReputation(data: unknown, source: string, where: string, strings: 
       throw invalidArgument(`${where}lastUpdated must be a valid Date, got ${show(when)}`);
     }
     time = when.getTime();
-    lastUpdated = new Date(time);
+    lastUpdated = readonlyDate(when);
   }
   const checked = status as IPReputation["status"];
   const stored: ResolvedReputation =
@@ -276,7 +277,9 @@ class IPReputationStoreImpl implements IPReputationStore {
   writeBatch(source: string, entries: readonly StoreEntry<string, IPReputation>[]): number {
     checkSource(source);
     checkEntries(entries);
-    const staged = entries.map((entry, index) => this.#stage(entry, source, index));
+    // An index loop, not map: a hole in the array is an entry too (refused), never skipped.
+    const staged: Staged<Stored>[] = [];
+    for (let index = 0; index < entries.length; index++) staged.push(this.#stage(entries[index], source, index));
     return this.#entries.putAll(source, staged);
   }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ReadonlyDate, readonlyDate } from "./readonly-date.js";
 import { isPlainObject, show } from "../../codec/schema/internal.js";
 import { invalidArgument } from "../errors.js";
 
@@ -207,13 +208,25 @@ export function bytesId(bytes: Uint8Array): string {
 
 /**
  * Freezes `value` and everything reachable from it, in place, as far as
- * JavaScript allows: byte arrays cannot be frozen and are left as they are,
- * and a frozen Date or Map can still be changed through its methods.
+ * JavaScript allows: a Date property becomes a {@link ReadonlyDate} copy
+ * (`Object.freeze` cannot stop `setTime`); byte arrays cannot be frozen and are
+ * left as they are, and a frozen Map can still be changed through its methods.
+ * Only for data the store made itself (a copy nobody else holds).
  */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== "object" || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
+  if (value instanceof Date) return readonlyDate(value) as T;
+  const record = value as Record<PropertyKey, unknown>;
+  const keys = Reflect.ownKeys(record);
+  for (const key of keys) {
+    const item = record[key];
+    if (item instanceof Date && !(item instanceof ReadonlyDate) && Object.getOwnPropertyDescriptor(record, key)?.writable === true) {
+      record[key] = readonlyDate(item);
+    }
+  }
+  // Frozen before its children: a cycle ends at an object already frozen.
   Object.freeze(value);
-  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  for (const key of keys) deepFreeze(record[key]);
   return value;
 }
 
