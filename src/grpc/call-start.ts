@@ -14,6 +14,7 @@ import type { Call } from "./transport/call.js";
 import { Channel, ChannelError } from "./transport/channel.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
 import type { CallStatus } from "./transport/status.js";
+import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 
 /** The error for a call its `signal` aborted: `CANCELLED`, with the signal's reason as `cause`. @internal */
 export function aborted(signal: AbortSignal): DataSourceClientError {
@@ -92,6 +93,47 @@ export class CallChannel {
   /** Connects, or rejects with the channel's reason it could not. */
   async connect(): Promise<void> {
     await this.#channel.connect();
+  }
+
+  /**
+   * Waits until connected, trying again as the server may be starting, or
+   * rejects with `UNAVAILABLE` after `timeoutMs`.
+   */
+  async waitForReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 50;
+    // Ends the current wait once timeoutMs has passed (a latch: racing one
+    // long-lived promise on every attempt would keep a reaction per attempt).
+    const timedOut = new StopLatch();
+    const timer = setTimeout(() => timedOut.stop(), timeoutMs);
+    let pause: NodeJS.Timeout | undefined;
+    const notConnected = (reason: string, cause?: unknown) =>
+      new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause });
+    try {
+      for (;;) {
+        let attempt: unknown;
+        const outcome = await timedOut.until(
+          this.#channel.connect().then(
+            () => "connected" as const,
+            (err: unknown) => ((attempt = err), "failed" as const),
+          ),
+        );
+        if (outcome === "connected") return;
+        if (outcome === STOPPED) throw notConnected(`no connection within ${timeoutMs} ms`);
+        const left = deadline - Date.now();
+        if (left <= 0 || (attempt instanceof ChannelError && attempt.code === Status.CANCELLED)) {
+          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
+        }
+        const paused = new Promise<void>((resolve) => (pause = setTimeout(resolve, Math.min(delay, left))));
+        if ((await timedOut.until(paused)) === STOPPED) {
+          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
+        }
+        delay = Math.min(delay * 2, 1000);
+      }
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(pause);
+    }
   }
 
   /** Ends every call in flight with `CANCELLED` and closes the connection. */

@@ -9,7 +9,6 @@ import { EncodeError, RequestEncoder } from "./request-codec.js";
 import { WRITE_PATH, WRITE_STREAM_PATH } from "./service.js";
 import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import type { Call } from "./transport/call.js";
-import { ChannelError } from "./transport/channel.js";
 import { FrameChunker, frameMessage } from "./transport/framing.js";
 
 /** One write: which data source, and the key and value to write into it. */
@@ -218,41 +217,8 @@ export class DataSourceClient {
    * Waits until the client is connected, trying again as the server may be
    * starting, or rejects with `UNAVAILABLE` after `timeoutMs` (default 5000).
    */
-  async waitForReady(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let delay = 50;
-    // Ends the current wait once timeoutMs has passed (a latch: racing one
-    // long-lived promise on every attempt would keep a reaction per attempt).
-    const timedOut = new StopLatch();
-    const timer = setTimeout(() => timedOut.stop(), timeoutMs);
-    let pause: NodeJS.Timeout | undefined;
-    const notConnected = (reason: string, cause?: unknown) =>
-      new DataSourceClientError(Status.UNAVAILABLE, `not connected to ${this.address}: ${reason}`, { cause });
-    try {
-      for (;;) {
-        let attempt: unknown;
-        const outcome = await timedOut.until(
-          this.#channel.connect().then(
-            () => "connected" as const,
-            (err: unknown) => ((attempt = err), "failed" as const),
-          ),
-        );
-        if (outcome === "connected") return;
-        if (outcome === STOPPED) throw notConnected(`no connection within ${timeoutMs} ms`);
-        const left = deadline - Date.now();
-        if (left <= 0 || (attempt instanceof ChannelError && attempt.code === Status.CANCELLED)) {
-          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
-        }
-        const paused = new Promise<void>((resolve) => (pause = setTimeout(resolve, Math.min(delay, left))));
-        if ((await timedOut.until(paused)) === STOPPED) {
-          throw notConnected(attempt instanceof Error ? attempt.message : String(attempt), attempt);
-        }
-        delay = Math.min(delay * 2, 1000);
-      }
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(pause);
-    }
+  waitForReady(timeoutMs = 5000): Promise<void> {
+    return this.#channel.waitForReady(timeoutMs);
   }
 
   /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { setMaxListeners } from "node:events";
 import { status as Status } from "@grpc/grpc-js";
 import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import type { Entries } from "./client.js";
@@ -155,6 +156,9 @@ export async function writeAll<T>(
   const maxBatchBytes = positiveWhole("maxBatchBytes", options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
   const maxBatchEntries = positiveWhole("maxBatchEntries", options.maxBatchEntries, DEFAULT_MAX_BATCH_ENTRIES);
   const concurrency = positiveWhole("concurrency", options.concurrency, 1);
+  if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
+    throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
+  }
   const signal = options.signal;
   if (signal?.aborted) {
     throw new WriteAllError(Status.CANCELLED, "the run was aborted by its AbortSignal before it started", {
@@ -184,6 +188,9 @@ export async function writeAll<T>(
 
   // Every batch call is cancelled by an abort of the run's signal.
   const cancel = new AbortController();
+  // Each batch in flight listens on it (its call and its start): with `concurrency` above 5 that
+  // passes Node's default of 10 listeners, a warning about a leak that is not one.
+  setMaxListeners(0, cancel.signal);
   // Ends a wait for the next entry when the run stops (see stop-latch.ts for why not a Promise.race).
   const latch = new StopLatch();
   const markStopped = () => latch.stop();

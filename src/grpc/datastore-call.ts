@@ -46,6 +46,11 @@ export class UnaryCaller {
     return this.#channel.address;
   }
 
+  /** Waits until connected, or rejects with `UNAVAILABLE` after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return this.#channel.waitForReady(timeoutMs);
+  }
+
   /** Ends every call in flight with `CANCELLED` and closes the connection. */
   close(): void {
     this.#channel.close();

@@ -84,8 +84,9 @@ export interface RemoteDataStore<K, D> {
   write(source: string, entry: StoreEntry<K, D>, options?: DataStoreCallOptions): Promise<void>;
   /**
    * Writes entries owned by `source` in one `WriteBatchData` call, all or
-   * none; resolves with the server's `written_count`. For more entries than
-   * one message holds, use {@link writeAll}.
+   * none; resolves with the server's `written_count`. No entries: nothing is
+   * sent, and it resolves with 0. For more entries than one message holds,
+   * use {@link writeAll}.
    */
   writeBatch(source: string, entries: Iterable<StoreEntry<K, D>>, options?: DataStoreCallOptions): Promise<number>;
   /** Removes `source`'s entry for `key` (`DeleteData`); removing what is not there is no error. */
@@ -165,18 +166,29 @@ export class DataStoreClient {
 
   /** `WriteData`: writes one entry owned by `source` into `store`. */
   async writeData(request: WriteDataRequest, options?: DataStoreCallOptions): Promise<void> {
-    const entry = encodeDataEntry(request.key, request.data);
+    let entry: Buffer;
+    try {
+      entry = encodeDataEntry(request.key, request.data);
+    } catch (err) {
+      throw encodeFailure(err, "entry: ");
+    }
     await this.#caller.call(DATA_STORE_PATHS.writeData, writeDataRequest(request.store, request.source, entry), options);
   }
 
-  /** `WriteBatchData`: writes entries owned by `source`, all or none; resolves with the server's `written_count`. */
+  /** `WriteBatchData`: writes entries owned by `source`, all or none; resolves with the server's `written_count` (0 without a call for no entries). */
   async writeBatchData(request: WriteBatchDataRequest, options?: DataStoreCallOptions): Promise<number> {
     return this.#writeBatch(request.store, request.source, request.entries, (e) => encodeDataEntry(e.key, e.data), options);
   }
 
   /** `DeleteData`: removes `source`'s entry for `key`. */
   async deleteData(request: DeleteDataRequest, options?: DataStoreCallOptions): Promise<void> {
-    await this.#caller.call(DATA_STORE_PATHS.deleteData, deleteDataRequest(request.store, request.source, request.key), options);
+    let bytes: Buffer;
+    try {
+      bytes = deleteDataRequest(request.store, request.source, request.key);
+    } catch (err) {
+      throw encodeFailure(err, "key: ");
+    }
+    await this.#caller.call(DATA_STORE_PATHS.deleteData, bytes, options);
   }
 
   /** `ClearSource`: removes every entry `source` wrote to `store`; resolves with the server's `deleted_count`. */
@@ -261,6 +273,15 @@ export class DataStoreClient {
   }
 
   /**
+   * Waits until the client is connected, trying again as the server may be
+   * starting (a `tracee-ds run --serve` just launched), or rejects with
+   * `UNAVAILABLE` after `timeoutMs` (default 5000). As `DataSourceClient`'s.
+   */
+  waitForReady(timeoutMs = 5000): Promise<void> {
+    return this.#caller.waitForReady(timeoutMs);
+  }
+
+  /**
    * Closes the connection. Calls in flight reject with `CANCELLED` (whether
    * the server applied them is unknown), and so do later calls.
    */
@@ -289,6 +310,8 @@ export class DataStoreClient {
       size += fieldSize(bytes.length);
       index++;
     }
+    // Nothing to write: no call (a server refuses an empty batch), as writeStream of no entries sends nothing.
+    if (encoded.length === 0) return 0;
     return this.#sendBatch(new BatchHeader(store, source).frame(encoded, size), options);
   }
 
