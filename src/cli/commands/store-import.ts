@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_ENTRIES, isWriteAllError, type WriteAllResult } from "../../grpc/datastore-batch.js";
 import { DataStoreClient } from "../../grpc/datastore-client.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError } from "../errors.js";
+import { entryCheck } from "../import/encoding.js";
 import { type ImportEntry, importEntries, type InvalidRow, openInput, readRecords } from "../import/input.js";
 import { formatBytes, ImportMeter } from "../import/progress.js";
 import { INPUT_FORMATS, type InputFormat } from "../import/readers.js";
@@ -126,21 +127,25 @@ export async function storeImportCommand(args: string[], io: CliIo): Promise<num
   const input = await openInput(file, resolve(io.cwd, file), io.stdin);
   const now = new Date();
   const skipped = new SkipReport(io);
+  // Every row is packed as it will be sent, so a row the client cannot send is a bad row with its line.
+  const check = entryCheck(kind, { store, source, maxBatchBytes });
 
   // A file is checked whole first: its bad rows are found before anything is sent.
   let total: number | undefined;
+  /** Rows of the file that read but cannot be sent: the second read skips them by line, without packing every row again. */
+  const unsendable = new Set<number>();
   if (input.rereadable) {
     let count = 0;
     let bad = 0;
     let first: InvalidRow | undefined;
     const { records } = await readRecords(input, format, kind);
-    for await (const _ of importEntries(records, kind, input.name, now, (row) => {
+    const onInvalid = (row: InvalidRow) => {
       bad++;
       first ??= row;
+      if (row.unsendable) unsendable.add(row.line);
       if (skip) skipped.add(row);
-    })) {
-      count++;
-    }
+    };
+    for await (const _ of importEntries(records, { kind, where: input.name, now, onInvalid, check })) count++;
     if (!skip && first !== undefined) {
       const more = bad > 1 ? `; ${bad} bad rows in all (--skip-invalid skips them)` : " (--skip-invalid skips it)";
       throw new UsageError(`${first.where}: ${first.reason}${more}; nothing sent`);
@@ -160,11 +165,20 @@ export async function storeImportCommand(args: string[], io: CliIo): Promise<num
       yield entry;
     }
   }
-  const entries = importEntries(records, kind, input.name, now, (row) => {
-    if (input.rereadable) return; // reported by the check
-    if (skip) skipped.add(row);
-    else throw new StopAtRow(row);
-  });
+  // A checked file's bad rows were reported: the unsendable ones are skipped by line, the others fail to read
+  // again. Standard input is checked as it is sent: a bad row is skipped, or stops the import, with its line.
+  const entries = input.rereadable
+    ? importEntries(records, { kind, where: input.name, now, onInvalid: () => undefined, skipLines: unsendable })
+    : importEntries(records, {
+        kind,
+        where: input.name,
+        now,
+        check,
+        onInvalid: (row) => {
+          if (skip) skipped.add(row);
+          else throw new StopAtRow(row);
+        },
+      });
 
   const client = new DataStoreClient(address, { credentials, deadlineMs });
   const meter = new ImportMeter(io.stderr, total);

@@ -7,11 +7,11 @@
  * @module
  */
 import type { ChannelCredentials } from "@grpc/grpc-js";
-import { ipAddressKeyType, ipReputationType, valueType } from "../../datastores/types.js";
 import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
 import { DataStoreClient, type RemoteDataStore } from "../../grpc/datastore-client.js";
 import { isDataSourceClientError } from "../../grpc/errors.js";
 import { parseDuration } from "../duration.js";
+import { storeTypes } from "../import/encoding.js";
 import { EXIT_OK, EXIT_REFUSED, UsageError } from "../errors.js";
 import type { StoreKind } from "../import/rows.js";
 import { type CliIo, println } from "../io.js";
@@ -46,11 +46,7 @@ export function storeKind(store: string, kind: string | undefined): StoreKind {
 
 /** A typed view of `store` for `kind`. @internal */
 export function remoteStore(client: DataStoreClient, store: string, kind: StoreKind): RemoteDataStore<unknown, unknown> {
-  const typed =
-    kind === "ip"
-      ? client.store(store, { key: ipAddressKeyType, data: ipReputationType })
-      : client.store(store, { key: valueType, data: valueType });
-  return typed as unknown as RemoteDataStore<unknown, unknown>;
+  return client.store(store, storeTypes(kind));
 }
 
 /** The connection flags, read and checked. @internal */

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import type { JsonValue } from "type-fest";
 import { DataStoreClient } from "../../grpc/datastore-client.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError } from "../errors.js";
+import { entryCheck, packChecked, storeTypes } from "../import/encoding.js";
 import { ipEntry, parseIp, RowError, type StoreKind } from "../import/rows.js";
 import { type CliIo, println } from "../io.js";
 import { clientCredentials } from "../tls.js";
@@ -140,8 +141,21 @@ function keyFlag(kind: StoreKind, text: string, json: boolean): unknown {
   }
   if (!json) return text;
   const key = parseJson("key", text);
-  if (key === null || typeof key === "string" || typeof key === "boolean" || typeof key === "number") return key;
+  if (key === null || typeof key === "string" || typeof key === "boolean" || typeof key === "number") {
+    sendable(() => packChecked(storeTypes(kind).key, key, "--key")); // 1e400 parses as Infinity
+    return key;
+  }
   throw new UsageError("--key: a key must be a string, number, boolean or null, not an object or list");
+}
+
+/** Runs a check that throws a RowError (what cannot be sent), as a usage error: refused here, exit 2. */
+function sendable(check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof RowError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 const WRITE_OPTIONS = {
@@ -219,6 +233,8 @@ async function writeSubcommand(args: string[], io: CliIo): Promise<number> {
   const source = required("source", values.source);
   const kind = storeKind(store, values.kind);
   const entry = kind === "ip" ? ipWriteEntry(values) : valueWriteEntry(values);
+  // Packed as it will be sent: data the client cannot encode (1e400, nesting deeper than 64) is refused here.
+  sendable(() => entryCheck(kind, undefined, { key: "--key", data: "--data" })(entry));
   const credentials = clientCredentials(values, io.cwd);
   return fanOutStore(io, addresses, { credentials, deadlineMs }, async (client) => {
     await remoteStore(client, store, kind).write(source, entry);

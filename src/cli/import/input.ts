@@ -94,26 +94,38 @@ export interface InvalidRow {
   readonly where: string;
   readonly line: number;
   readonly reason: string;
+  /** The row was read but cannot be sent (the `check` refused it); a second read finds it only by its line. */
+  readonly unsendable: boolean;
 }
 
 /** What an entry of each kind is. @internal */
 export type ImportEntry = StoreEntry<string, IPReputation> | StoreEntry<JsonValue, JsonValue>;
 
+/** How {@link importEntries} reads. @internal */
+export interface ImportOptions {
+  readonly kind: StoreKind;
+  /** The input's name, for `name:line`. */
+  readonly where: string;
+  /** An IP reputation's `last_updated` when the row gives none. */
+  readonly now: Date;
+  /** Called for a bad row, which is then skipped; throwing stops the reading. */
+  readonly onInvalid: (row: InvalidRow) => void;
+  /** Throws a RowError for an entry that cannot be sent (see encoding.ts). */
+  readonly check?: (entry: ImportEntry) => void;
+  /** Lines to skip unread: the unsendable rows an earlier read found. */
+  readonly skipLines?: ReadonlySet<number>;
+}
+
 /**
- * The entries of `records`: each record turned into an entry of `kind`. A bad
- * record goes to `onInvalid` and is skipped when it returns; when it throws,
- * the iteration throws. A malformed file (a JSON array not closed, a CSV
- * quote never closed) always throws a UsageError.
+ * The entries of `records`: each record turned into an entry of `kind`, and
+ * passed to `check`. A bad record goes to `onInvalid` and is skipped when it
+ * returns; when it throws, the iteration throws. A malformed file (a JSON
+ * array not closed, a CSV quote never closed) always throws a UsageError.
  *
  * @internal
  */
-export async function* importEntries(
-  records: AsyncIterable<InputRecord>,
-  kind: StoreKind,
-  where: string,
-  now: Date,
-  onInvalid: (row: InvalidRow) => void,
-): AsyncGenerator<ImportEntry> {
+export async function* importEntries(records: AsyncIterable<InputRecord>, options: ImportOptions): AsyncGenerator<ImportEntry> {
+  const { kind, where, now, onInvalid, check, skipLines } = options;
   const iterator = records[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<InputRecord>;
@@ -126,13 +138,17 @@ export async function* importEntries(
     }
     if (next.done === true) return;
     const record = next.value;
+    if (skipLines?.has(record.line) === true) continue;
     let entry: ImportEntry;
+    let read = false;
     try {
       if (record.error !== undefined) throw new RowError(record.error);
       entry = kind === "ip" ? ipEntry(record, now) : valueEntry(record);
+      read = true;
+      check?.(entry);
     } catch (err) {
       if (!(err instanceof RowError)) throw err;
-      onInvalid({ where: `${where}:${record.line}`, line: record.line, reason: err.message });
+      onInvalid({ where: `${where}:${record.line}`, line: record.line, reason: err.message, unsendable: read });
       continue;
     }
     yield entry;

@@ -4,9 +4,10 @@
  * line), a JSON array of objects (split into elements as it arrives), and CSV
  * with a header row (RFC 4180 quoting, fields that span lines). Each yields
  * records with the line they start on. A record that cannot be read (not
- * JSON, a wrong number of CSV fields) comes with its `error`, and reading goes
- * on; input that cannot be read on (a JSON array never closed, a quote never
- * closed, a bad CSV header) throws a {@link RowError} with its line.
+ * JSON, a wrong number of CSV fields, text after a CSV field's closing quote)
+ * comes with its `error`, and reading goes on; input that cannot be read on
+ * (a JSON array never closed, a quote never closed, a bad CSV header) throws
+ * a {@link RowError} with its line.
  *
  * @internal
  * @module
@@ -194,41 +195,148 @@ export async function* jsonArrayRecords(chunks: AsyncIterable<string>): AsyncGen
   if (state !== "after") throw new RowError("the JSON array is not closed: the input ended inside it", line);
 }
 
-/** Splits one CSV record's text into fields; `undefined` while a quoted field is still open. */
-function splitCsv(text: string, line: number): string[] | undefined {
-  const fields: string[] = [];
-  let field = "";
-  let i = 0;
-  for (;;) {
-    if (text[i] === '"') {
-      // A quoted field: up to the closing quote, "" for a quote.
-      i++;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) return undefined;
-        field += text.slice(i, q);
-        if (text[q + 1] === '"') {
-          field += '"';
-          i = q + 2;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+
+/** One CSV record's fields; `error` when a quoted field is followed by text (`"Acme" Inc`). @internal */
+export interface CsvRow {
+  readonly fields: string[];
+  readonly error?: string;
+}
+
+/**
+ * Splits CSV text into records, one line at a time, remembering across lines
+ * whether a quoted field is open: every character is looked at once, however
+ * many lines a quoted field spans (`scanned` counts them).
+ *
+ * A field that starts with `"` runs to the closing quote (`""` is a quote,
+ * line breaks are kept as they were); any other field is text up to the next
+ * comma, quotes and all. Text after a closing quote (`"Acme" Inc`) is kept
+ * in the field and the record comes with an `error`.
+ *
+ * @internal
+ */
+export class CsvScanner {
+  /** Characters examined so far: each at most twice (a look for a quote at a record's start, then the split). */
+  scanned = 0;
+  #fields: string[] = [];
+  /** The pieces of the field being read. */
+  #parts: string[] = [];
+  /** Inside a quoted field. */
+  #quoted = false;
+  /** Characters of the record so far, line breaks included. */
+  #length = 0;
+  #error: string | undefined;
+
+  /** Characters of the record read so far (a quoted field left open grows it line by line). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Whether a quoted field is open: the record goes on at the next line. */
+  get open(): boolean {
+    return this.#quoted;
+  }
+
+  /**
+   * Reads one line (`eol` is what ended it, kept in a quoted field that goes
+   * on); returns the record when it ends on this line, `undefined` while a
+   * quoted field is still open.
+   */
+  line(text: string, eol: string): CsvRow | undefined {
+    this.#length += text.length + eol.length;
+    const n = text.length;
+    if (!this.#quoted && this.#fields.length === 0) {
+      // Most lines hold no quote: split them at once.
+      const quote = text.indexOf('"');
+      if (quote < 0) {
+        this.scanned += 2 * n;
+        this.#length = 0;
+        return { fields: text.split(",") };
+      }
+      this.scanned += quote + 1;
+    }
+    let i = 0;
+    for (;;) {
+      if (!this.#quoted) {
+        if (text.charCodeAt(i) === QUOTE) {
+          this.#quoted = true;
+          this.scanned++;
+          i++;
         } else {
-          i = q + 1;
-          break;
+          i = this.#unquoted(text, i);
+          this.#fields.push(this.#take());
         }
       }
-      if (i < text.length && text[i] !== ",") throw new RowError(`unexpected ${JSON.stringify(text[i])} after a closing quote`, line);
-    } else {
-      const comma = text.indexOf(",", i);
-      field = comma < 0 ? text.slice(i) : text.slice(i, comma);
-      i = comma < 0 ? text.length : comma;
+      if (this.#quoted) {
+        i = this.#quotedPart(text, i);
+        if (i < 0) {
+          this.#parts.push(eol);
+          return undefined;
+        }
+        if (i < n && text.charCodeAt(i) !== COMMA) {
+          const from = i;
+          i = this.#unquoted(text, i);
+          this.#error ??= `text after a closing quote: ${JSON.stringify(text.slice(from, i))} (a quote inside a quoted field is written "")`;
+        }
+        this.#fields.push(this.#take());
+      }
+      // At the end of the line, or at a comma.
+      if (i >= n) return this.#finish();
+      i++;
+      this.scanned++;
+      if (i === n) {
+        this.#fields.push("");
+        return this.#finish();
+      }
     }
-    fields.push(field);
-    field = "";
-    if (i >= text.length) return fields;
-    i++; // the comma
-    if (i === text.length) {
-      fields.push("");
-      return fields;
+  }
+
+  /** Reads text up to the next comma (or the end) into the field; returns where it stopped. */
+  #unquoted(text: string, from: number): number {
+    const comma = text.indexOf(",", from);
+    const end = comma < 0 ? text.length : comma;
+    this.scanned += end - from;
+    if (end > from) this.#parts.push(text.slice(from, end));
+    return end;
+  }
+
+  /** Reads a quoted field's text up to its closing quote; returns the index after it, or -1 when the line ends first. */
+  #quotedPart(text: string, from: number): number {
+    let i = from;
+    for (;;) {
+      const q = text.indexOf('"', i);
+      if (q < 0) {
+        this.scanned += text.length - i;
+        if (text.length > i) this.#parts.push(text.slice(i));
+        return -1;
+      }
+      this.scanned += q + 1 - i;
+      if (q > i) this.#parts.push(text.slice(i, q));
+      if (text.charCodeAt(q + 1) === QUOTE) {
+        this.#parts.push('"');
+        this.scanned++;
+        i = q + 2;
+        continue;
+      }
+      this.#quoted = false;
+      return q + 1;
     }
+  }
+
+  /** The field read so far, and a fresh one. */
+  #take(): string {
+    const field = this.#parts.length === 1 ? (this.#parts[0] as string) : this.#parts.join("");
+    this.#parts = [];
+    return field;
+  }
+
+  #finish(): CsvRow {
+    const row: CsvRow = this.#error === undefined ? { fields: this.#fields } : { fields: this.#fields, error: this.#error };
+    this.#fields = [];
+    this.#error = undefined;
+    this.#length = 0;
+    return row;
   }
 }
 
@@ -238,45 +346,41 @@ const MAX_RECORD_CHARS = 16 * 1024 * 1024;
 /**
  * CSV records with the header row's names: quoted fields may hold commas,
  * quotes (`""`) and line breaks. Blank lines are skipped. Each record must
- * have as many fields as the header.
+ * have as many fields as the header; a record with the wrong count, or with
+ * text after a closing quote, comes with its `error`.
  *
  * @param columns - maps a header name to the name records use; throws a RowError for one it does not take.
+ * @param scanner - reads the lines into records (a test passes its own to count the characters examined).
  */
 export async function* csvRecords(
   chunks: AsyncIterable<string>,
   columns: (header: readonly string[]) => readonly string[],
+  scanner: CsvScanner = new CsvScanner(),
 ): AsyncGenerator<InputRecord> {
   let names: readonly string[] | undefined;
-  let pending: string | undefined;
-  let pendingLine = 0;
-  let pendingEol = "";
+  let recordLine = 0;
   for await (const { line, text, eol } of lines(chunks)) {
-    let record: string;
-    let recordLine: number;
-    if (pending === undefined) {
+    if (!scanner.open) {
       if (text.trim() === "") continue;
-      record = text;
       recordLine = line;
-    } else {
-      // A line break inside a quoted field is kept as it was.
-      record = `${pending}${pendingEol}${text}`;
-      recordLine = pendingLine;
     }
-    const fields = record.includes('"') ? splitCsv(record, recordLine) : record.split(",");
-    if (fields === undefined) {
-      if (record.length > MAX_RECORD_CHARS) throw new RowError("a quoted field is never closed", recordLine);
-      pending = record;
-      pendingLine = recordLine;
-      pendingEol = eol;
+    const row = scanner.line(text, eol);
+    if (row === undefined) {
+      if (scanner.length > MAX_RECORD_CHARS) throw new RowError("a quoted field is never closed", recordLine);
       continue;
     }
-    pending = undefined;
+    const { fields, error } = row;
     if (names === undefined) {
+      if (error !== undefined) throw new RowError(`header: ${error}`, recordLine);
       try {
         names = columns(fields.map((f) => f.trim()));
       } catch (err) {
         throw err instanceof RowError ? new RowError(`header: ${err.message}`, recordLine) : err;
       }
+      continue;
+    }
+    if (error !== undefined) {
+      yield { line: recordLine, fields: {}, text: true, error };
       continue;
     }
     if (fields.length !== names.length) {
@@ -291,5 +395,5 @@ export async function* csvRecords(
     }
     yield { line: recordLine, fields: named, text: true };
   }
-  if (pending !== undefined) throw new RowError("a quoted field is never closed", pendingLine);
+  if (scanner.open) throw new RowError("a quoted field is never closed", recordLine);
 }

@@ -10,6 +10,7 @@
 import { isIP } from "node:net";
 import type { JsonValue } from "type-fest";
 import type { StoreEntry } from "../../datastores/store.js";
+import { normalizeIP } from "../../datastores/stores/ip-address.js";
 import { type IPReputation, REPUTATION_STATUSES, type ReputationStatus } from "../../datastores/types.js";
 
 /** What a store holds: IP reputations, or JSON values under JSON keys. @internal */
@@ -75,10 +76,24 @@ export function parseSeverity(value: unknown): number {
   return n;
 }
 
+/** A UTF-16 surrogate without its pair (JSON's `"\ud800"`): such text has no UTF-8 form. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * `text`, when it has a UTF-8 form. protobuf strings are UTF-8: the encoder
+ * would write bytes that are not, which Tracee (Go) refuses, with the batch
+ * that holds them.
+ */
+function utf8Text(text: string, what: string): string {
+  if (LONE_SURROGATE.test(text)) throw new RowError(`${what} has a lone surrogate, so it has no UTF-8 form: ${JSON.stringify(text)}`);
+  return text;
+}
+
 /** Tags: a JSON array of strings, or `;`-separated text. @internal */
 export function parseTags(value: unknown): string[] {
   if (Array.isArray(value)) {
     if (!value.every((t) => typeof t === "string")) throw new RowError("tags must be strings");
+    value.forEach((t: string, i) => utf8Text(t, `tags[${i}]`));
     return value as string[];
   }
   if (typeof value !== "string") throw new RowError(`tags must be a list of strings or ";"-separated text, got ${describe(value)}`);
@@ -92,20 +107,59 @@ export function parseTags(value: unknown): string[] {
     }
     return parseTags(parsed);
   }
-  return text
+  const tags = text
     .split(";")
     .map((t) => t.trim())
     .filter((t) => t !== "");
+  tags.forEach((t, i) => utf8Text(t, `tags[${i}]`));
+  return tags;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+/** The times a protobuf Timestamp holds, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, in a Date's milliseconds. */
+const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-/** An RFC 3339 timestamp (`2024-05-01T12:00:00Z`). @internal */
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+const daysIn = (year: number, month: number) => (month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
+
+/**
+ * An RFC 3339 timestamp (`2024-05-01T12:00:00Z`, `2024-05-01 14:00:00.5+02:00`),
+ * read as Go's `time.Parse(time.RFC3339, …)` reads one: a day that does not
+ * exist (`2024-02-30`), hour 24, second 60 (a leap second) or an offset
+ * beyond ±23:59 is refused, not rolled over into the next day. Digits past
+ * milliseconds are dropped.
+ *
+ * @internal
+ */
 export function parseTimestamp(value: unknown): Date {
   const text = typeof value === "string" ? value.trim() : undefined;
-  const date = text !== undefined && RFC3339.test(text) ? new Date(text.replace(" ", "T")) : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new RowError(`last_updated must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, got ${describe(value)}`);
+  const m = text === undefined ? null : RFC3339.exec(text);
+  if (m === null) throw new RowError(`last_updated must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, got ${describe(value)}`);
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const impossible = (why: string) => new RowError(`last_updated ${describe(value)} is not a real time: ${why}`);
+  if (month < 1 || month > 12) throw impossible(`month ${m[2]} is not 01-12`);
+  if (day < 1 || day > daysIn(year, month)) {
+    throw impossible(`day ${m[3]} does not exist in ${MONTHS[month - 1]} ${m[1]} (it has ${daysIn(year, month)} days)`);
+  }
+  if (hour > 23) throw impossible(`hour ${m[4]} is not 00-23`);
+  if (minute > 59) throw impossible(`minute ${m[5]} is not 00-59`);
+  if (second > 59) throw impossible(`second ${m[6]} is not 00-59 (leap seconds are not accepted)`);
+  let offsetMinutes = 0;
+  if (m[8] !== undefined) {
+    const offsetHours = Number(m[9]);
+    const offsetMins = Number(m[10]);
+    if (offsetHours > 23 || offsetMins > 59) throw impossible(`offset ${m[8]}${m[9]}:${m[10]} is not within ±23:59`);
+    offsetMinutes = (m[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  // Date.UTC reads years 0-99 as 1900-1999: set the year on its own.
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, millis));
+  date.setUTCFullYear(year, month - 1, day);
+  date.setTime(date.getTime() - offsetMinutes * 60_000);
+  if (date.getTime() < MIN_TIMESTAMP_MS || date.getTime() > MAX_TIMESTAMP_MS) {
+    throw new RowError(`last_updated ${describe(value)} is outside 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the times a protobuf Timestamp holds`);
   }
   return date;
 }
@@ -128,7 +182,8 @@ export function parseMetadata(value: unknown): Record<string, string> {
       if (pair.trim() === "") continue;
       const eq = pair.indexOf("=");
       if (eq <= 0) throw new RowError(`metadata must be a JSON object or k=v;k=v pairs, got ${JSON.stringify(text)}`);
-      setOwn(out, pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+      const key = utf8Text(pair.slice(0, eq).trim(), "a metadata key");
+      setOwn(out, key, utf8Text(pair.slice(eq + 1).trim(), `metadata ${JSON.stringify(key)}`));
     }
     return out;
   }
@@ -138,7 +193,7 @@ export function parseMetadata(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") throw new RowError(`metadata values must be strings; ${JSON.stringify(k)} is ${describe(v)}`);
-    setOwn(out, k, v);
+    setOwn(out, utf8Text(k, "a metadata key"), utf8Text(v, `metadata ${JSON.stringify(k)}`));
   }
   return out;
 }
@@ -149,10 +204,22 @@ function setOwn(target: Record<string, string>, key: string, value: string): voi
   else target[key] = value;
 }
 
-/** An IP address, as `node:net` reads one. @internal */
+/**
+ * An IP address, in the canonical form the `ip_reputation` store keys by
+ * ({@link normalizeIP}: `2001:DB8::0001` gives `2001:db8::1`, `::ffff:10.0.0.1`
+ * gives `10.0.0.1`), which is also what Go's `net.IP.String` prints. An
+ * address the store refuses (a zone index, `fe80::1%eth0`) is refused here.
+ *
+ * @internal
+ */
 export function parseIp(value: unknown): string {
-  if (typeof value !== "string" || isIP(value.trim()) === 0) throw new RowError(`ip must be an IPv4 or IPv6 address, got ${describe(value)}`);
-  return value.trim();
+  const text = typeof value === "string" ? value.trim() : "";
+  if (isIP(text) === 0) throw new RowError(`ip must be an IPv4 or IPv6 address, got ${describe(value)}`);
+  try {
+    return normalizeIP(text);
+  } catch (err) {
+    throw new RowError(`ip ${(err as Error).message}`);
+  }
 }
 
 /** Whether a field holds nothing: missing, or empty CSV text. */
