@@ -10,26 +10,31 @@ export interface EndpointResult {
   readonly detail: string;
 }
 
+/** What a failed call says: the status name and the server's message. @internal */
+export function failureText(err: unknown): string {
+  return isDataSourceClientError(err) ? `${err.codeName}: ${err.details}` : err instanceof Error ? err.message : String(err);
+}
+
 /**
- * Runs `action` against every address at once, one client each, and prints
- * one line per endpoint in the order given: successes on stdout, refusals on
- * stderr with the status name and details. Exit 0 only if all succeeded. @internal
+ * Runs `action` against every address at once, one client each from `open`,
+ * and prints one line per endpoint in the order given: successes on stdout,
+ * refusals on stderr with the status name and details. Exit 0 only if all
+ * succeeded. @internal
  */
-export async function fanOut(
+export async function fanOutWith<C extends { close(): void }>(
   io: CliIo,
   addresses: readonly string[],
-  options: { credentials: ChannelCredentials; deadlineMs: number },
-  action: (client: DataSourceClient) => Promise<string>,
+  open: (address: string) => C,
+  action: (client: C) => Promise<string>,
 ): Promise<number> {
   const results = await Promise.all(
     addresses.map(async (address): Promise<EndpointResult> => {
-      let client: DataSourceClient | undefined;
+      let client: C | undefined;
       try {
-        client = new DataSourceClient(address, { credentials: options.credentials, deadlineMs: options.deadlineMs });
+        client = open(address);
         return { address, ok: true, detail: await action(client) };
       } catch (err) {
-        const detail = isDataSourceClientError(err) ? `${err.codeName}: ${err.details}` : (err as Error).message;
-        return { address, ok: false, detail };
+        return { address, ok: false, detail: failureText(err) };
       } finally {
         client?.close();
       }
@@ -40,4 +45,14 @@ export async function fanOut(
     else println(io.stderr, `failed  ${r.address}  ${r.detail}`);
   }
   return results.every((r) => r.ok) ? EXIT_OK : EXIT_REFUSED;
+}
+
+/** {@link fanOutWith} a `DataSourceClient` per address. @internal */
+export function fanOut(
+  io: CliIo,
+  addresses: readonly string[],
+  options: { credentials: ChannelCredentials; deadlineMs: number },
+  action: (client: DataSourceClient) => Promise<string>,
+): Promise<number> {
+  return fanOutWith(io, addresses, (address) => new DataSourceClient(address, options), action);
 }

@@ -9,12 +9,12 @@
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import { TRACEE_DEFAULT_ADDRESS } from "../../grpc/address.js";
 import { DataStoreClient, type RemoteDataStore } from "../../grpc/datastore-client.js";
-import { isDataSourceClientError } from "../../grpc/errors.js";
 import { parseDuration } from "../duration.js";
 import { storeTypes } from "../import/encoding.js";
-import { EXIT_OK, EXIT_REFUSED, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { StoreKind } from "../import/rows.js";
-import { type CliIo, println } from "../io.js";
+import { fanOutWith } from "../fanout.js";
+import type { CliIo } from "../io.js";
 import { TLS_OPTIONS } from "../tls.js";
 import { checkAddress, DEFAULT_DEADLINE_MS, oneOf, required } from "./shared.js";
 
@@ -75,38 +75,12 @@ export function singleAddress(addresses: readonly string[], subcommand: string):
   return addresses[0] ?? TRACEE_DEFAULT_ADDRESS;
 }
 
-/** What a failed call says: the status name and the server's message. @internal */
-export function failureText(err: unknown): string {
-  return isDataSourceClientError(err) ? `${err.codeName}: ${err.details}` : err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Runs `action` against every address at once, a client each, and prints a
- * line per endpoint in the order given: `ok` on standard output, `failed`
- * with the status on standard error. Exit 0 only if all succeeded. @internal
- */
-export async function fanOutStore(
+/** {@link fanOutWith} a `DataStoreClient` per address. @internal */
+export function fanOutStore(
   io: CliIo,
   addresses: readonly string[],
   options: { credentials: ChannelCredentials; deadlineMs: number },
   action: (client: DataStoreClient) => Promise<string>,
 ): Promise<number> {
-  const results = await Promise.all(
-    addresses.map(async (address) => {
-      let client: DataStoreClient | undefined;
-      try {
-        client = new DataStoreClient(address, { credentials: options.credentials, deadlineMs: options.deadlineMs });
-        return { address, ok: true, detail: await action(client) };
-      } catch (err) {
-        return { address, ok: false, detail: failureText(err) };
-      } finally {
-        client?.close();
-      }
-    }),
-  );
-  for (const r of results) {
-    if (r.ok) println(io.stdout, `ok      ${r.address}${r.detail === "" ? "" : `  ${r.detail}`}`);
-    else println(io.stderr, `failed  ${r.address}  ${r.detail}`);
-  }
-  return results.every((r) => r.ok) ? EXIT_OK : EXIT_REFUSED;
+  return fanOutWith(io, addresses, (address) => new DataStoreClient(address, options), action);
 }

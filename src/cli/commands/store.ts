@@ -12,13 +12,13 @@ import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError } from "../errors.js";
 import { entryCheck, packChecked, storeTypes } from "../import/encoding.js";
 import { ipEntry, parseIp, RowError, type StoreKind } from "../import/rows.js";
 import { type CliIo, println } from "../io.js";
+import { failureText } from "../fanout.js";
 import { clientCredentials } from "../tls.js";
 import { required } from "./shared.js";
 import { storeImportCommand, STORE_IMPORT_HELP } from "./store-import.js";
 import {
   CONNECTION_HELP,
   connectionFlags,
-  failureText,
   fanOutStore,
   remoteStore,
   singleAddress,
