@@ -17,6 +17,7 @@ import {
   checkMax,
   describeKey,
   EventClock,
+  ExpiryQueue,
   goSchema,
   keyNotSupported,
   LruList,
@@ -146,8 +147,8 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
   readonly #clock = new EventClock();
   readonly #max: number;
   readonly #retention: number;
-  #removed: string[] = [];
-  #head = 0;
+  /** Ids of removed containers, in removal order: each goes once its retention passed. */
+  readonly #removed = new ExpiryQueue<string>();
   #evictions = 0;
   #expired = 0;
 
@@ -220,7 +221,7 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
   observe(event: TraceeEvent): void {
     this.#clock.tick(event.timestamp);
     // Expire first: an event citing a container removed long ago brings it back, fresh.
-    if (this.#head < this.#removed.length) this.#sweep();
+    this.#removed.consume(this.#expire);
     const workload = event.workload;
     const c = workload?.container;
     if (c !== undefined && c.id !== "") this.#fromWorkload(c, workload?.k8s);
@@ -247,8 +248,7 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
     this.#entries.clear();
     this.#lru.clear();
     this.#clock.reset();
-    this.#removed = [];
-    this.#head = 0;
+    this.#removed.clear();
     this.#evictions = 0;
     this.#expired = 0;
   }
@@ -338,23 +338,16 @@ export class ContainersDataSource implements BuiltinDataSource<string, Container
     this.#removed.push(id);
   }
 
-  #sweep(): void {
-    const now = this.#clock.ms;
-    const queue = this.#removed;
-    while (this.#head < queue.length) {
-      const id = queue[this.#head] as string;
-      const e = this.#entries.get(id);
-      if (e !== undefined && e.removedMs !== 0 && e.removedMs + this.#retention > now) break;
-      this.#head++;
-      if (e === undefined || e.removedMs === 0) continue; // evicted, or created again
-      this.#delete(e);
-      this.#expired++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > queue.length) {
-      this.#removed = queue.slice(this.#head);
-      this.#head = 0;
-    }
-  }
+  /** One removal from the queue: stops at one still retained; drops the container once expired. */
+  readonly #expire = (id: string): boolean => {
+    const e = this.#entries.get(id);
+    if (e === undefined || e.removedMs === 0) return true; // evicted, or created again
+    if (e.removedMs + this.#retention > this.#clock.ms) return false;
+    this.#delete(e);
+    this.#expired++;
+    return true;
+  };
+
 }
 
 function info(e: Entry): ContainerInfo {

@@ -19,6 +19,7 @@ import {
   describeKey,
   EventClock,
   eventNanos,
+  ExpiryQueue,
   goSchema,
   intArg,
   keyNotSupported,
@@ -350,8 +351,7 @@ export class ProcessTreeDataSource implements BuiltinDataSource<ProcessTreeKey, 
   readonly #max: number;
   readonly #retention: number;
   readonly #fromWorkloads: boolean;
-  #expiries: Expiry[] = [];
-  #head = 0;
+  readonly #expiries = new ExpiryQueue<Expiry>();
   #evictions = 0;
   #expired = 0;
 
@@ -455,7 +455,7 @@ export class ProcessTreeDataSource implements BuiltinDataSource<ProcessTreeKey, 
       default:
         if (this.#fromWorkloads) this.#fromWorkload(event);
     }
-    if (this.#head < this.#expiries.length) this.#sweep();
+    this.#expiries.consume(this.#expire);
     while (this.#nodes.size > this.#max) {
       this.#delete(this.#lru.oldest as Node);
       this.#evictions++;
@@ -470,8 +470,7 @@ export class ProcessTreeDataSource implements BuiltinDataSource<ProcessTreeKey, 
     this.#nodes.clear();
     this.#lru.clear();
     this.#clock.reset();
-    this.#expiries = [];
-    this.#head = 0;
+    this.#expiries.clear();
     this.#evictions = 0;
     this.#expired = 0;
   }
@@ -666,24 +665,17 @@ export class ProcessTreeDataSource implements BuiltinDataSource<ProcessTreeKey, 
   }
 
   /** Drops exited processes whose time is up and that have no children left in the tree. */
-  #sweep(): void {
-    const now = this.#clock.ms;
-    const queue = this.#expiries;
-    while (this.#head < queue.length) {
-      const e = queue[this.#head] as Expiry;
-      if (e.due > now) break;
-      this.#head++;
-      const n = this.#nodes.get(e.id);
-      if (n === undefined || n.exit !== e.exit || n.exit === 0n) continue;
-      if (n.children !== undefined && n.children.size > 0) continue; // rescheduled when the last child goes
-      this.#delete(n);
-      this.#expired++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > queue.length) {
-      this.#expiries = queue.slice(this.#head);
-      this.#head = 0;
-    }
-  }
+  /** One exit from the queue: stops at one not yet due; drops the process once due, unless it was reused or still has children. */
+  readonly #expire = (e: Expiry): boolean => {
+    if (e.due > this.#clock.ms) return false;
+    const n = this.#nodes.get(e.id);
+    if (n === undefined || n.exit !== e.exit || n.exit === 0n) return true;
+    if (n.children !== undefined && n.children.size > 0) return true; // rescheduled when the last child goes
+    this.#delete(n);
+    this.#expired++;
+    return true;
+  };
+
 
   #delete(n: Node): void {
     this.#nodes.delete(n.id);

@@ -203,3 +203,36 @@ export class LruList<T extends LruEntry<T>> {
     this.newest = undefined;
   }
 }
+
+/**
+ * A first-in first-out queue of things to expire, in the order they became
+ * due (removals, exits), consumed from the front without shifting the array:
+ * the consumed prefix is dropped once it is most of the array. @internal
+ */
+export class ExpiryQueue<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  /**
+   * Offers the items from the front, in order, to `step`, which consumes one
+   * by returning `true` and stops the walk by returning `false` (the item
+   * stays, not yet due). Pass a function made once: this runs per event.
+   */
+  consume(step: (item: T) => boolean): void {
+    const items = this.#items;
+    while (this.#head < items.length && step(items[this.#head] as T)) this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
