@@ -2,12 +2,9 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { describe, expect, it } from "vitest";
 import {
   DataStoreError,
-  ErrInvalidArgument,
   defineWritableStore,
-  errorIs,
   ipAddressKeyType,
   ipReputationType,
-  isDataStoreError,
   isWritableStore,
   normalizeIP,
   packAny,
@@ -19,17 +16,7 @@ import {
   type MessageType,
   type StoreCandidate,
 } from "tracee-ds";
-
-function invalid(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isDataStoreError(err)).toBe(true);
-    expect(errorIs(err, ErrInvalidArgument)).toBe(true);
-    return (err as Error).message;
-  }
-  throw new Error("expected INVALID_ARGUMENT, nothing was thrown");
-}
+import { invalidArgumentMessage as invalid } from "../support/errors.js";
 
 const Host = t.record({ owner: t.string(), critical: t.bool(), ports: t.list(t.int({ min: 1, max: 65535 })) });
 

@@ -2,13 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DataStoreRegistry,
-  ErrInvalidArgument,
   MAX_SOURCE_LENGTH,
-  errorIs,
   ipAddressKeyType,
   ipReputationStore,
   ipReputationType,
-  isDataStoreError,
   isWritableStore,
   normalizeIP,
   packAny,
@@ -18,24 +15,13 @@ import {
   type IPReputationStore,
   type StoreEntry,
 } from "tracee-ds";
+import { invalidArgumentMessage as invalid } from "../support/errors.js";
 
 type Entry = StoreEntry<string, IPReputation>;
 
 const rep = (over: Partial<IPReputation> = {}): IPReputation => ({ status: "deny", severity: 5, tags: [], metadata: {}, ...over });
 const at = (iso: string) => new Date(iso);
 
-/** Runs `fn`, expects an INVALID_ARGUMENT DataStoreError, returns its message. */
-function invalid(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isDataStoreError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe("INVALID_ARGUMENT");
-    expect(errorIs(err, ErrInvalidArgument)).toBe(true);
-    return (err as Error).message;
-  }
-  throw new Error("expected INVALID_ARGUMENT, nothing was thrown");
-}
 
 /** Everything a store shows: per source, per address given, what it holds. */
 function snapshot(store: IPReputationStore, ips: readonly string[]) {

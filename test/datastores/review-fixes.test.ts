@@ -9,7 +9,6 @@ import {
   defineWritableStore,
   ipReputationStore,
   ipReputationType,
-  isDataStoreError,
   knownMessageTypes,
   packAny,
   stringValueType,
@@ -20,19 +19,10 @@ import {
 } from "tracee-ds";
 import { t } from "tracee-ds/codec";
 import { fakeDataStore } from "tracee-ds/testing";
+import { invalidArgumentMessage as invalid } from "../support/errors.js";
 
 const rep = (over: Partial<IPReputation> = {}): IPReputation => ({ status: "deny", severity: 5, tags: [], metadata: {}, ...over });
 
-/** The INVALID_ARGUMENT message `fn` throws. */
-function invalid(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isDataStoreError(err) && err.code).toBe("INVALID_ARGUMENT");
-    return (err as Error).message;
-  }
-  throw new Error("expected INVALID_ARGUMENT, nothing was thrown");
-}
 
 describe("a batch with a hole in its array", () => {
   const sparse = <E>(first: E, third: E): E[] => {

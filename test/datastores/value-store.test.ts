@@ -2,9 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "type-fest";
 import {
-  ErrInvalidArgument,
-  errorIs,
-  isDataStoreError,
   isWritableStore,
   packAny,
   unpackAny,
@@ -12,19 +9,10 @@ import {
   valueType,
   type StoreEntry,
 } from "tracee-ds";
+import { invalidArgumentMessage as invalid } from "../support/errors.js";
 
 type Entry = StoreEntry<JsonValue, JsonValue>;
 
-function invalid(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isDataStoreError(err)).toBe(true);
-    expect(errorIs(err, ErrInvalidArgument)).toBe(true);
-    return (err as Error).message;
-  }
-  throw new Error("expected INVALID_ARGUMENT, nothing was thrown");
-}
 
 function isDeepFrozen(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return true;
