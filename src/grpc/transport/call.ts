@@ -1,26 +1,26 @@
 /**
- * One gRPC call with a unary response, on one HTTP/2 stream: the caller
- * writes framed request bytes and half-closes; the call reads the response
- * headers and trailers into a status. A cancel resets the stream with
- * RST_STREAM (CANCEL) and never half-closes it, so a server can never take a
- * cancelled stream for a finished one.
+ * One gRPC call on one HTTP/2 stream of our own transport (h2/session.ts):
+ * the caller writes framed request bytes and half-closes; the call reads the
+ * response headers and trailers into a status. A cancel resets the stream
+ * with RST_STREAM (CANCEL) and never half-closes it, so a server can never
+ * take a cancelled stream for a finished one.
  *
  * @internal
  * @module
  */
-import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
 import { status as Status } from "@grpc/grpc-js";
 import { FramingError, MessageReader } from "./framing.js";
-import { resetStream } from "./reset.js";
-import { type CallStatus, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
+import { ErrorCode } from "./h2/frames.js";
+import { type H2Stream, MAX_HEADER_LIST_BYTES, type StreamHandler } from "./h2/session.js";
+import { type CallStatus, type ResponseHeaders, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
 
 /** Largest response message a call reads, when it reads them. */
 const MAX_RESPONSE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
- * How many request bytes may wait in the stream's buffer before the writer
- * waits for them to drain: enough for several chunks in flight, small enough
- * that a stalled server stops the source being read.
+ * How many request bytes may wait for the transport before the writer waits
+ * for them to drain: enough for several chunks in flight, small enough that a
+ * stalled server stops the source being read.
  */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -40,22 +40,35 @@ export interface Call {
   resumeReading(): void;
 }
 
+/** Header fields as one object: a name sent more than once keeps every value, in order. */
+function headersOf(fields: [string, string][]): ResponseHeaders {
+  const headers: ResponseHeaders = Object.create(null);
+  for (const [name, value] of fields) {
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else headers[name] = [seen, value];
+  }
+  return headers;
+}
+
 /** @internal */
-export class ClientCall implements Call {
-  readonly #stream: ClientHttp2Stream;
-  /** The connection, kept: Node unsets `stream.session` before the stream's 'close'. */
-  readonly #session: ClientHttp2Stream["session"];
-  /** The stream's `signal`, when Node's AbortError could not be found (see reset.ts). */
-  readonly #abort: AbortController | undefined;
+export class ClientCall implements Call, StreamHandler {
+  #stream: H2Stream | undefined;
   readonly #onSettled: (call: ClientCall) => void;
+  readonly #onMessage: ((message: Buffer) => void) | undefined;
+  #reader: MessageReader | undefined;
   #status: CallStatus | undefined;
-  #httpStatus = 0;
   #responded = false;
+  #headersSeen = false;
   #halfClosed = false;
   #waiters: (() => void)[] = [];
   #deadlineTimer: NodeJS.Timeout | undefined;
-  /** Whether response messages are read (server streaming). */
-  #streaming = false;
+  #paused = false;
+  /** Response bytes that came while reading was paused. */
+  #held: Buffer[] = [];
+  /** The body ended (END_STREAM) after the bytes held. */
+  #bodyEnded = false;
   /** The server's status, held until the body is read (server streaming). */
   #serverStatus: CallStatus | undefined;
   #resolve!: (status: CallStatus) => void;
@@ -66,49 +79,23 @@ export class ClientCall implements Call {
    * @param onMessage - receives each response message (server streaming);
    *   without it the response body is read and dropped.
    */
-  constructor(
-    stream: ClientHttp2Stream,
-    abort: AbortController | undefined,
-    deadline: number | undefined,
-    onSettled: (call: ClientCall) => void,
-    onMessage?: (message: Buffer) => void,
-  ) {
-    this.#stream = stream;
-    this.#session = stream.session;
-    this.#abort = abort;
+  constructor(deadline: number | undefined, onSettled: (call: ClientCall) => void, onMessage?: (message: Buffer) => void) {
     this.#onSettled = onSettled;
+    this.#onMessage = onMessage;
+    if (onMessage !== undefined) this.#reader = new MessageReader(MAX_RESPONSE_MESSAGE_BYTES);
     this.status = new Promise((resolve) => (this.#resolve = resolve));
-    stream.on("response", (headers, flags) => this.#onResponse(headers, flags));
-    stream.on("trailers", (trailers) => this.#onStatus(statusFromTrailers(trailers) ?? noStatus("trailers")));
-    stream.on("drain", () => this.#wake());
-    stream.on("error", () => undefined); // the outcome is read at 'close'
-    stream.on("close", () => this.#onClose());
-    this.#streaming = onMessage !== undefined;
-    if (onMessage === undefined) {
-      stream.resume(); // the response body (an empty message) is not needed
-    } else {
-      // The trailers can arrive before the messages ahead of them are read:
-      // the status waits for the end of the body.
-      stream.on("end", () => {
-        if (this.#serverStatus !== undefined) this.#settle(this.#serverStatus);
-      });
-      const reader = new MessageReader(MAX_RESPONSE_MESSAGE_BYTES);
-      stream.on("data", (chunk: Buffer) => {
-        if (this.#status !== undefined) return;
-        try {
-          reader.push(chunk, onMessage);
-        } catch (err) {
-          if (!(err instanceof FramingError)) throw err;
-          this.cancel({ code: Status.INTERNAL, details: err.message });
-        }
-      });
-    }
     if (deadline !== undefined) {
       this.#deadlineTimer = setTimeout(
         () => this.cancel({ code: Status.DEADLINE_EXCEEDED, details: "Deadline exceeded" }),
         Math.max(0, deadline - Date.now()),
       );
     }
+  }
+
+  /** Binds the call to the stream carrying it (once, right after the stream opened). */
+  attach(stream: H2Stream): void {
+    this.#stream = stream;
+    if (this.#status !== undefined) stream.cancel();
   }
 
   /** Whether the server answered with response headers (not a trailers-only status): the call was accepted. */
@@ -128,26 +115,29 @@ export class ClientCall implements Call {
 
   /** Whether the writer should wait ({@link drained}) before writing more. */
   get full(): boolean {
-    return this.#stream.writableLength > MAX_BUFFERED_BYTES;
+    return (this.#stream?.queuedBytes ?? 0) > MAX_BUFFERED_BYTES;
   }
 
   /** Stops reading responses until {@link resumeReading}: HTTP/2 flow control then holds the server back. */
   pauseReading(): void {
-    this.#stream.pause();
+    this.#paused = true;
   }
 
-  /** Reads responses again after {@link pauseReading}. */
+  /** Reads responses again after {@link pauseReading}, starting with those that came meanwhile. */
   resumeReading(): void {
-    this.#stream.resume();
+    if (!this.#paused) return;
+    this.#paused = false;
+    while (!this.#paused && this.#held.length > 0 && this.#status === undefined) this.#read(this.#held.shift()!);
+    if (this.#held.length === 0 && this.#bodyEnded) this.#onBodyEnd();
   }
 
   /** Sends request bytes (framed messages). Ignored once the call is settled. */
   write(bytes: Buffer): void {
     if (this.#status !== undefined || this.#halfClosed) return;
-    this.#stream.write(bytes);
+    this.#stream?.write(bytes);
   }
 
-  /** Resolves once the buffered bytes drained or the call settled. */
+  /** Resolves once the queued bytes drained or the call settled. */
   drained(): Promise<void> {
     if (!this.full || this.#status !== undefined) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -157,8 +147,7 @@ export class ClientCall implements Call {
   end(bytes?: Buffer): void {
     if (this.#status !== undefined || this.#halfClosed) return;
     this.#halfClosed = true;
-    if (bytes === undefined) this.#stream.end();
-    else this.#stream.end(bytes);
+    this.#stream?.end(bytes);
   }
 
   /**
@@ -170,25 +159,32 @@ export class ClientCall implements Call {
     this.#settle(status);
   }
 
-  /** The server's own status: at once, or after the body when messages are read. */
-  #onStatus(status: CallStatus): void {
-    if (!this.#streaming || this.#stream.readableEnded) this.#settle(status);
-    else this.#serverStatus ??= status;
-  }
+  // ---- what the stream hears (StreamHandler)
 
-  #onResponse(headers: IncomingHttpHeaders, flags: number): void {
-    this.#httpStatus = Number(headers[":status"]);
-    const endOfStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+  onHeaders(fields: [string, string][], endStream: boolean, oversized: boolean): void {
+    if (this.#status !== undefined) return;
+    if (oversized) {
+      this.#settle({ code: Status.INTERNAL, details: `the server's headers exceed ${MAX_HEADER_LIST_BYTES} bytes` });
+      return;
+    }
+    const headers = headersOf(fields);
+    if (this.#headersSeen) {
+      this.#bodyEnded ||= endStream;
+      this.#onStatus(statusFromTrailers(headers) ?? noStatus("trailers"));
+      return;
+    }
+    this.#headersSeen = true;
+    const httpStatus = Number(headers[":status"]);
     const trailersOnly = statusFromTrailers(headers);
-    if (trailersOnly !== undefined && (endOfStream || this.#httpStatus !== 200)) {
+    if (trailersOnly !== undefined && (endStream || httpStatus !== 200)) {
       this.#onStatus(trailersOnly);
-    } else if (this.#httpStatus !== 200) {
-      this.#settle(statusFromHttp(this.#httpStatus));
+    } else if (httpStatus !== 200) {
+      this.#settle(statusFromHttp(httpStatus));
     } else {
       const type = String(headers["content-type"] ?? "");
       if (!type.startsWith("application/grpc")) {
         this.#settle({ code: Status.UNKNOWN, details: `server answered with content-type ${JSON.stringify(type)}, not gRPC` });
-      } else if (endOfStream) {
+      } else if (endStream) {
         this.#settle(noStatus("response headers"));
       } else {
         this.#responded = true;
@@ -196,34 +192,71 @@ export class ClientCall implements Call {
     }
   }
 
-  #onClose(): void {
+  onData(bytes: Buffer, endStream: boolean): void {
     if (this.#status !== undefined) return;
-    if (this.#serverStatus !== undefined) {
-      this.#settle(this.#serverStatus);
+    if (this.#reader === undefined) {
+      this.#stream?.consumed(bytes.length); // the response body (an empty message) is not needed
+    } else if (this.#paused || this.#held.length > 0) {
+      this.#held.push(bytes);
+    } else {
+      this.#read(bytes);
+    }
+    if (endStream) {
+      this.#bodyEnded = true;
+      if (this.#held.length === 0) this.#onBodyEnd();
+    }
+  }
+
+  onReset(code: number): void {
+    if (this.#serverStatus !== undefined) this.#settle(this.#serverStatus);
+    else if (code === ErrorCode.NO_ERROR) this.#settle(noStatus("stream"));
+    else this.#settle(statusFromReset(code));
+  }
+
+  onRefused(): void {
+    this.#settle(statusFromReset(ErrorCode.REFUSED_STREAM));
+  }
+
+  onLost(reason: string): void {
+    this.#settle(this.#serverStatus ?? { code: Status.UNAVAILABLE, details: `the connection to the server was lost (${reason})` });
+  }
+
+  onWritable(): void {
+    if (!this.full) this.#wake();
+  }
+
+  // ----
+
+  #read(bytes: Buffer): void {
+    try {
+      this.#reader!.push(bytes, this.#onMessage!);
+    } catch (err) {
+      if (!(err instanceof FramingError)) throw err;
+      this.cancel({ code: Status.INTERNAL, details: err.message });
       return;
     }
-    const rstCode = this.#stream.rstCode;
-    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) {
-      // Refused (also: opened past a GOAWAY's last stream): never processed, safe to send again.
-      this.#settle(statusFromReset(rstCode));
-    } else if (this.#session === undefined || this.#session.destroyed) {
-      this.#settle({ code: Status.UNAVAILABLE, details: "the connection to the server was lost" });
-    } else if (rstCode !== undefined && rstCode !== constants.NGHTTP2_NO_ERROR) {
-      this.#settle(statusFromReset(rstCode));
-    } else {
-      this.#settle(noStatus("stream"));
-    }
+    this.#stream?.consumed(bytes.length);
+  }
+
+  /** The response body ended (END_STREAM on DATA, every byte read): the status, if it came, or none. */
+  #onBodyEnd(): void {
+    this.#settle(this.#serverStatus ?? noStatus("stream"));
+  }
+
+  /** The server's own status: at once, or after the body when messages are read and some wait. */
+  #onStatus(status: CallStatus): void {
+    if (this.#held.length === 0) this.#settle(status);
+    else this.#serverStatus ??= status;
   }
 
   #settle(status: CallStatus): void {
     if (this.#status !== undefined) return;
     this.#status = status;
     clearTimeout(this.#deadlineTimer);
+    this.#held = [];
     // Whatever the status, a stream not half-closed is reset, never ended:
     // a server must not see a cancelled or failed request as complete.
-    if (!this.#halfClosed || status.code !== Status.OK) {
-      resetStream(this.#stream, this.#abort);
-    }
+    if (!this.#halfClosed || status.code !== Status.OK) this.#stream?.cancel(ErrorCode.CANCEL);
     this.#wake();
     this.#resolve(status);
     this.#onSettled(this);

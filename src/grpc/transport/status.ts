@@ -6,15 +6,18 @@
  * @internal
  * @module
  */
-import { constants, type IncomingHttpHeaders } from "node:http2";
+import { ErrorCode } from "./h2/frames.js";
 import { status as Status } from "@grpc/grpc-js";
+
+/** Response headers or trailers by name; a name sent more than once keeps every value. @internal */
+export type ResponseHeaders = Record<string, string | string[]>;
 
 /** A call's outcome: a gRPC status code, its message, and the trailers it came in. @internal */
 export interface CallStatus {
   readonly code: Status;
   readonly details: string;
   /** The server's trailing metadata, when the status came from the server. */
-  readonly trailers?: IncomingHttpHeaders;
+  readonly trailers?: ResponseHeaders;
   /** The server refused the stream before processing any of it: the call may be sent again. */
   readonly refused?: boolean;
 }
@@ -46,7 +49,7 @@ export function decodeGrpcMessage(text: string): string {
  * The status a server's trailers (or trailers-only response headers) carry,
  * or `undefined` when they hold no `grpc-status`.
  */
-export function statusFromTrailers(trailers: IncomingHttpHeaders): CallStatus | undefined {
+export function statusFromTrailers(trailers: ResponseHeaders): CallStatus | undefined {
   const raw = headerText(trailers["grpc-status"]);
   if (raw === undefined) return undefined;
   const code = Number(raw);
@@ -77,13 +80,13 @@ export function statusFromHttp(httpStatus: number): CallStatus {
 /** The status of a stream the server reset before sending a status (gRPC spec's mapping). */
 export function statusFromReset(rstCode: number): CallStatus {
   switch (rstCode) {
-    case constants.NGHTTP2_REFUSED_STREAM:
+    case ErrorCode.REFUSED_STREAM:
       return { code: Status.UNAVAILABLE, details: "the server refused the stream before processing it (REFUSED_STREAM)", refused: true };
-    case constants.NGHTTP2_CANCEL:
+    case ErrorCode.CANCEL:
       return { code: Status.CANCELLED, details: "the server cancelled the stream" };
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case ErrorCode.ENHANCE_YOUR_CALM:
       return { code: Status.RESOURCE_EXHAUSTED, details: "the server reset the stream (ENHANCE_YOUR_CALM)" };
-    case constants.NGHTTP2_INADEQUATE_SECURITY:
+    case ErrorCode.INADEQUATE_SECURITY:
       return { code: Status.PERMISSION_DENIED, details: "the server reset the stream (INADEQUATE_SECURITY)" };
     default:
       return { code: Status.INTERNAL, details: `the server reset the stream (HTTP/2 error ${rstCode})` };
