@@ -54,7 +54,7 @@ export interface DataSourceClientOptions {
   /**
    * grpc-js channel options that shape the connection's TLS, such as
    * `grpc.ssl_target_name_override` (the name the server's certificate must
-   * carry). The client carries its calls over `node:http2` itself, so options
+   * carry). The client carries its calls over an HTTP/2 client of its own, so options
    * of grpc-js's own channel (keepalive, retries, load balancing) do not apply.
    */
   readonly channelOptions?: ChannelOptions;

@@ -308,7 +308,16 @@ export class H2Session {
     if (this.#streams.get(stream.id) !== stream) return;
     this.#streams.delete(stream.id);
     this.#blocked.delete(stream);
-    while (this.#waitingToOpen.length > 0 && this.#streams.size < this.#peerMaxConcurrent && this.usable) {
+    if (this.#goingAway) {
+      // No new streams here: those waiting go elsewhere, and the connection closes once its last one is done.
+      for (const waiting of this.#waitingToOpen.splice(0)) {
+        waiting.reset = true;
+        waiting.handler.onRefused();
+      }
+      if (this.#streams.size === 0) this.close();
+      return;
+    }
+    while (this.#waitingToOpen.length > 0 && this.#streams.size < this.#peerMaxConcurrent && !this.#goingAway) {
       this.#start(this.#waitingToOpen.shift()!);
     }
   }
