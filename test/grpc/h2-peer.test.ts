@@ -626,11 +626,10 @@ describe("padding and priority", () => {
   });
 });
 
-describe("found bugs", () => {
+describe("floods", () => {
   it("a flood of empty CONTINUATION frames past 512 KiB on the wire ends the connection (ENHANCE_YOUR_CALM)", async () => {
-    // Each empty CONTINUATION adds nothing to the block's byte count, so the
-    // 512 KiB limit never trips; yet each one is kept (a fragment of 0 bytes):
-    // unbounded memory for 9 bytes a frame, and the call waits forever.
+    // Empty fragments add no bytes to the block, but their frame headers count:
+    // otherwise each one kept costs memory and the call waits forever.
     const { err, goaway } = await hostile((c, r) => {
       c.send(frame(T.HEADERS, 0, r.streamId, STATUS_200));
       const empty = frame(T.CONTINUATION, 0, r.streamId);
@@ -639,5 +638,22 @@ describe("found bugs", () => {
     expect(err.codeName).toBe("UNAVAILABLE");
     expect(err.details).toMatch(/ENHANCE_YOUR_CALM/);
     expect(goaway).toEqual({ code: 0xb, lastStreamId: 0 });
+  });
+
+  it("a server that floods PINGs and never reads the answers: the connection ends (ENHANCE_YOUR_CALM), memory stays bounded", async () => {
+    const peer = await h2Peer(async (connection) => {
+      await connection.request();
+      connection.pauseReading();
+      // 24 MiB of PINGs: the client's answers can only pile up on its side.
+      const ping = frame(T.PING, 0, 0, Buffer.alloc(8, 7));
+      const chunk = Buffer.concat(Array.from({ length: 16_384 }, () => ping));
+      for (let i = 0; i < 96 && !connection.isClosed; i++) {
+        connection.send(chunk);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    const err = await failure(client(peer.address).write(entry("k")));
+    expect(err.codeName).toBe("UNAVAILABLE");
+    expect(err.details).toMatch(/ENHANCE_YOUR_CALM.*PING/);
   });
 });

@@ -229,6 +229,15 @@ export class PeerConnection {
     this.#socket.destroy();
   }
 
+  /** Stops reading what the client sends (its writes then back up), until {@link resumeReading}. */
+  pauseReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
+  }
+
   #onBytes(chunk: Buffer): void {
     let buf = Buffer.concat([this.#input, chunk]);
     if (this.preface === undefined) {

@@ -41,6 +41,8 @@ const MAX_HEADER_BLOCK_BYTES = 2 * MAX_HEADER_LIST_BYTES;
 const HEADER_TABLE_SIZE = 4096;
 /** Bytes handed to the socket and not yet sent, past which DATA waits in the streams. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
+/** Bytes waiting to go out past which a server's requests for answers are refused (see #backlogged). */
+const CONTROL_BACKLOG_BYTES = 4 * SOCKET_HIGH_WATER;
 /** Below this a turn's frames are joined into one buffer; above, handed over as a vectored write. */
 const JOIN_BYTES = 64 * 1024;
 const LAST_STREAM_ID = 0x7fffffff;
@@ -377,6 +379,15 @@ export class H2Session {
     }
   }
 
+  /**
+   * Whether bytes waiting to go out are far past what DATA may queue: the
+   * server asks for answers (PING, SETTINGS acknowledgements) faster than it
+   * reads them, and answering more would only grow this side's memory.
+   */
+  #backlogged(): boolean {
+    return this.#outBytes + this.#socket.writableLength > CONTROL_BACKLOG_BYTES;
+  }
+
   #flushNow(): void {
     this.#flushScheduled = false;
     const out = this.#out;
@@ -518,8 +529,9 @@ export class H2Session {
 
   #addFragment(flags: number, fragment: Buffer): void {
     const block = this.#block!;
-    block.parts.push(fragment);
-    block.bytes += fragment.length;
+    if (fragment.length > 0) block.parts.push(fragment);
+    // Frame headers count too: a flood of empty CONTINUATIONs is a block that never ends.
+    block.bytes += FRAME_HEADER_BYTES + fragment.length;
     if (block.bytes > MAX_HEADER_BLOCK_BYTES) {
       return this.#fail(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK_BYTES} bytes`);
     }
@@ -583,6 +595,7 @@ export class H2Session {
       }
       // HEADER_TABLE_SIZE: this side's encoder keeps no table. MAX_HEADER_LIST_SIZE: advisory.
     }
+    if (this.#backlogged()) return this.#fail(ErrorCode.ENHANCE_YOUR_CALM, "SETTINGS keep coming while the server reads nothing");
     this.#send(frameHeader(0, FrameType.SETTINGS, Flag.ACK, 0));
     if (!this.#settingsSeen) {
       this.#settingsSeen = true;
@@ -598,7 +611,9 @@ export class H2Session {
   #onPing(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) return this.#fail(ErrorCode.PROTOCOL_ERROR, "PING on a stream");
     if (payload.length !== 8) return this.#fail(ErrorCode.FRAME_SIZE_ERROR, "a PING frame not 8 bytes long");
-    if ((flags & Flag.ACK) === 0) this.#send(frameHeader(8, FrameType.PING, Flag.ACK, 0), Buffer.from(payload));
+    if (flags & Flag.ACK) return;
+    if (this.#backlogged()) return this.#fail(ErrorCode.ENHANCE_YOUR_CALM, "PINGs keep coming while the server reads nothing");
+    this.#send(frameHeader(8, FrameType.PING, Flag.ACK, 0), Buffer.from(payload));
   }
 
   #onGoaway(streamId: number, payload: Buffer): void {
