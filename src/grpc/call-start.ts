@@ -44,6 +44,19 @@ const noop = (): void => {};
 /** Default of `maxConcurrentCalls`. */
 const DEFAULT_MAX_CONCURRENT_CALLS = 100;
 
+/** The longest deadline a timer can hold: 2^31-1 ms, about 24.8 days. @internal */
+export const MAX_DEADLINE_MS = 2 ** 31 - 1;
+
+/** Throws a RangeError unless `deadlineMs` is unset or a positive number of milliseconds a timer can hold. @internal */
+export function checkDeadlineMs(deadlineMs: number | undefined): void {
+  if (deadlineMs === undefined) return;
+  if (!(deadlineMs > 0) || deadlineMs > MAX_DEADLINE_MS) {
+    throw new RangeError(
+      `deadlineMs must be a positive number of milliseconds up to ${MAX_DEADLINE_MS} (about 24.8 days; leave it unset for none), got ${deadlineMs}`,
+    );
+  }
+}
+
 /** The client options a {@link CallChannel} takes: those of `DataSourceClient` but `maxDepth`. @internal */
 export type CallChannelOptions = Omit<DataSourceClientOptions, "maxDepth">;
 
@@ -71,9 +84,7 @@ export class CallChannel {
   constructor(address: string, options: CallChannelOptions) {
     const target = dialTarget(address);
     this.address = target.text;
-    if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
-      throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
-    }
+    checkDeadlineMs(options.deadlineMs);
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > 2 ** 31 - 1) {
       throw new RangeError(`connectTimeoutMs must be a whole number of milliseconds >= 1, got ${connectTimeoutMs}`);
@@ -143,6 +154,7 @@ export class CallChannel {
 
   /** The call's deadlineMs, else the client's, or `undefined` for none. */
   deadlineMs(options: CallStartOptions | undefined): number | undefined {
+    checkDeadlineMs(options?.deadlineMs);
     return options?.deadlineMs ?? this.#deadlineMs;
   }
 

@@ -11,6 +11,7 @@ import { status as Status } from "@grpc/grpc-js";
 import { StopLatch, STOPPED } from "../internal/stop-latch.js";
 import type { Entries } from "./client.js";
 import type { DataStoreCallOptions } from "./datastore-call.js";
+import { checkDeadlineMs } from "./call-start.js";
 import { type BatchHeader, fieldSize } from "./datastore-wire.js";
 import { DataSourceClientError, isDataSourceClientError } from "./errors.js";
 import { PREFIX_BYTES } from "./transport/framing.js";
@@ -156,9 +157,7 @@ export async function writeAll<T>(
   const maxBatchBytes = positiveWhole("maxBatchBytes", options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
   const maxBatchEntries = positiveWhole("maxBatchEntries", options.maxBatchEntries, DEFAULT_MAX_BATCH_ENTRIES);
   const concurrency = positiveWhole("concurrency", options.concurrency, 1);
-  if (options.deadlineMs !== undefined && !(options.deadlineMs > 0)) {
-    throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${options.deadlineMs}`);
-  }
+  checkDeadlineMs(options.deadlineMs);
   const signal = options.signal;
   if (signal?.aborted) {
     throw new WriteAllError(Status.CANCELLED, "the run was aborted by its AbortSignal before it started", {

@@ -65,24 +65,25 @@ export class UnaryCaller {
     const signal = options?.signal;
     if (signal?.aborted) throw aborted(signal);
     const deadlineMs = this.#channel.deadlineMs(options);
-    if (deadlineMs !== undefined && !(deadlineMs > 0)) {
-      throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${deadlineMs}`);
-    }
     const deadline = deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
     const messages: Buffer[] = [];
+    const onMessage = (message: Buffer) => {
+      messages.push(message);
+      // A unary call has one response message: a second is an error at once, not a buffer to fill.
+      if (messages.length > 1) {
+        call?.cancel({ code: Status.INTERNAL, details: "the server sent more than one response message to a unary call" });
+      }
+    };
     // One listener from start to finish: an abort while the call starts is not missed.
     let call: Call | undefined;
     const onAbort = () => call?.cancel({ code: Status.CANCELLED, details: "aborted" });
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      call = await this.#channel.start(path, deadline, options, (message) => messages.push(message));
+      call = await this.#channel.start(path, deadline, options, onMessage);
       if (signal?.aborted) call.cancel({ code: Status.CANCELLED, details: "aborted" });
       call.end(request);
       const status = await call.status;
       if (status.code !== Status.OK) throw signal?.aborted ? aborted(signal) : statusError(withServiceHint(status));
-      if (messages.length > 1) {
-        throw new DataSourceClientError(Status.INTERNAL, `the server sent ${messages.length} response messages to a unary call`);
-      }
       return messages[0];
     } finally {
       signal?.removeEventListener("abort", onAbort);

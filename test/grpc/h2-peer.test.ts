@@ -10,7 +10,7 @@
  * then say it was not that.
  */
 import type { JsonValue } from "type-fest";
-import { DataSourceClient, type DataSourceClientError, type WriteRequest } from "tracee-ds/grpc";
+import { DataSourceClient, type DataSourceClientError, DataStoreClient, type WriteRequest } from "tracee-ds/grpc";
 import { describe, expect, it } from "vitest";
 import { numberValue, rejection, request, stringValue, ticks, trackClient } from "./helpers.js";
 import {
@@ -655,5 +655,110 @@ describe("floods", () => {
     const err = await failure(client(peer.address).write(entry("k")));
     expect(err.codeName).toBe("UNAVAILABLE");
     expect(err.details).toMatch(/ENHANCE_YOUR_CALM.*PING/);
+  });
+});
+
+describe("responses that end badly or early (review findings)", () => {
+  const stores = (address: string) => trackClient(new DataStoreClient(address, { deadlineMs: BACKSTOP_MS }));
+  /** A ListSources response message naming `sources` (field 1, repeated string). */
+  const sourcesMessage = (...sources: string[]) => {
+    const body = Buffer.concat(sources.map((s) => Buffer.concat([Buffer.from([0x0a, s.length]), Buffer.from(s)])));
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(body.length, 1);
+    return Buffer.concat([prefix, body]);
+  };
+
+  it("an OK status after a message cut short is INTERNAL, not an empty answer", async () => {
+    const peer = await h2Peer(async (c) => {
+      const whole = sourcesMessage("source-one");
+      const r1 = await c.request();
+      c.send(
+        frame(T.HEADERS, END_HEADERS, r1.streamId, RESPONSE_HEADERS),
+        frame(T.DATA, 0, r1.streamId, whole),
+        frame(T.HEADERS, END_HEADERS | END_STREAM, r1.streamId, trailerBlock(0)),
+      );
+      const r2 = await c.request();
+      c.send(
+        frame(T.HEADERS, END_HEADERS, r2.streamId, RESPONSE_HEADERS),
+        frame(T.DATA, 0, r2.streamId, whole.subarray(0, whole.length - 3)),
+        frame(T.HEADERS, END_HEADERS | END_STREAM, r2.streamId, trailerBlock(0)),
+      );
+    });
+    const client = stores(peer.address);
+    expect(await client.listSources({ store: "s" })).toEqual(["source-one"]);
+    const err = await failure(client.listSources({ store: "s" }));
+    expect(err.codeName).toBe("INTERNAL");
+    expect(err.details).toMatch(/inside a message/);
+  });
+
+  it("a second response message fails a unary call at once, while the server keeps sending", async () => {
+    const peer = await h2Peer(async (c) => {
+      const r = await c.request();
+      c.send(frame(T.HEADERS, END_HEADERS, r.streamId, RESPONSE_HEADERS));
+      // Messages without end, never trailers: only the client can end this call.
+      const message = sourcesMessage("x".repeat(100));
+      const burst = frame(T.DATA, 0, r.streamId, Buffer.concat(Array.from({ length: 100 }, () => message)));
+      for (let i = 0; i < 50 && !c.isClosed; i++) {
+        c.send(burst);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    const err = await failure(stores(peer.address).listSources({ store: "s" }));
+    expect(err.codeName).toBe("INTERNAL");
+    expect(err.details).toMatch(/more than one response message/);
+  });
+
+  it("trailers that do not end the stream: INTERNAL, and the stream gives its slot back", async () => {
+    const peer = await h2Peer(
+      async (c) => {
+        const r1 = await c.request();
+        c.send(
+          frame(T.HEADERS, END_HEADERS, r1.streamId, RESPONSE_HEADERS),
+          frame(T.DATA, 0, r1.streamId, EMPTY_MESSAGE),
+          frame(T.HEADERS, END_HEADERS, r1.streamId, trailerBlock(0)),
+        );
+        const r2 = await c.request();
+        c.send(okResponse(r2.streamId));
+      },
+      { settings: [[0x3, 1]] }, // MAX_CONCURRENT_STREAMS 1
+    );
+    const c = client(peer.address);
+    const err = await failure(c.write(entry("k")));
+    expect(err.codeName).toBe("INTERNAL");
+    expect(err.details).toMatch(/second header block without ending the stream/);
+    await c.write(entry("k2")); // would wait for the held slot until the backstop
+    const connection = peer.connections[0]!;
+    const reset = await connection.frame((f) => f.type === T.RST_STREAM && f.streamId === 1);
+    expect(reset.payload.readUInt32BE(0)).toBe(0x8); // CANCEL
+  });
+
+  it("a server that answers before the request is sent (its window is 0): OK, the rest of the request is reset, not left waiting", async () => {
+    const peer = await h2Peer(
+      async (c) => {
+        const headers = await c.frame((f) => f.type === T.HEADERS && f.streamId === 1);
+        c.send(okResponse(headers.streamId));
+        const r2 = await c.frame((f) => f.type === T.HEADERS && f.streamId === 3);
+        c.send(okResponse(r2.streamId));
+      },
+      { settings: [[0x3, 1], [0x4, 0]] }, // one stream at a time, no window for request bytes
+    );
+    const c = client(peer.address);
+    await c.write(entry("k"));
+    await c.write(entry("k2")); // needs the slot stream 1 held
+    const connection = peer.connections[0]!;
+    const reset = await connection.frame((f) => f.type === T.RST_STREAM && f.streamId === 1);
+    expect(reset.payload.readUInt32BE(0)).toBe(0x8);
+    // Not one byte of stream 1's request went out, END_STREAM included.
+    expect(connection.frames.filter((f) => f.type === T.DATA && f.streamId === 1)).toEqual([]);
+  });
+});
+
+describe("deadlines a timer cannot hold", () => {
+  it.each([2 ** 31, 30 * 24 * 3600 * 1000, Number.POSITIVE_INFINITY])("deadlineMs %d: a RangeError, not an immediate DEADLINE_EXCEEDED", async (deadlineMs) => {
+    expect(() => new DataSourceClient("127.0.0.1:1", { deadlineMs })).toThrow(/deadlineMs must be .* up to 2147483647/);
+    const peer = await h2Peer(answerAllOk);
+    const c = trackClient(new DataSourceClient(peer.address));
+    await expect(c.write(entry("k"), { deadlineMs })).rejects.toThrow(RangeError);
+    await c.write(entry("k"), { deadlineMs: 2 ** 31 - 1 });
   });
 });

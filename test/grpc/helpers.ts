@@ -108,7 +108,7 @@ export const readOnlyDataSource = {
 /** Anything a test started that must be closed after it. */
 type Closable = Pick<DataSourceServer, "close">;
 const servers: Closable[] = [];
-const clients: (DataSourceClient | Client)[] = [];
+const clients: { close(): void }[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
@@ -146,7 +146,7 @@ export function trackServer<T extends Closable>(server: T): T {
 }
 
 /** Closes `client` after the test. */
-export function trackClient<T extends DataSourceClient | Client>(client: T): T {
+export function trackClient<T extends { close(): void }>(client: T): T {
   clients.push(client);
   return client;
 }

@@ -169,7 +169,12 @@ export class ClientCall implements Call, StreamHandler {
     }
     const headers = headersOf(fields);
     if (this.#headersSeen) {
-      this.#bodyEnded ||= endStream;
+      if (!endStream) {
+        // Trailers end the stream (RFC 9113 §8.1); headers after headers that do not are malformed.
+        this.#settle({ code: Status.INTERNAL, details: "the server sent a second header block without ending the stream" });
+        return;
+      }
+      this.#bodyEnded = true;
       this.#onStatus(statusFromTrailers(headers) ?? noStatus("trailers"));
       return;
     }
@@ -208,7 +213,7 @@ export class ClientCall implements Call, StreamHandler {
   }
 
   onReset(code: number): void {
-    if (this.#serverStatus !== undefined) this.#settle(this.#serverStatus);
+    if (this.#serverStatus !== undefined) this.#settleServer(this.#serverStatus);
     else if (code === ErrorCode.NO_ERROR) this.#settle(noStatus("stream"));
     else this.#settle(statusFromReset(code));
   }
@@ -218,7 +223,8 @@ export class ClientCall implements Call, StreamHandler {
   }
 
   onLost(reason: string): void {
-    this.#settle(this.#serverStatus ?? { code: Status.UNAVAILABLE, details: `the connection to the server was lost (${reason})` });
+    if (this.#serverStatus !== undefined) this.#settleServer(this.#serverStatus);
+    else this.#settle({ code: Status.UNAVAILABLE, details: `the connection to the server was lost (${reason})` });
   }
 
   onWritable(): void {
@@ -227,26 +233,41 @@ export class ClientCall implements Call, StreamHandler {
 
   // ----
 
+  /** Reads response bytes into messages until the bytes end, reading is paused, or the call settles. */
   #read(bytes: Buffer): void {
+    let taken: number;
     try {
-      this.#reader!.push(bytes, this.#onMessage!);
+      taken = this.#reader!.push(bytes, this.#onMessage!, this.#stopReading);
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
       this.cancel({ code: Status.INTERNAL, details: err.message });
       return;
     }
-    this.#stream?.consumed(bytes.length);
+    this.#stream?.consumed(taken);
+    // Paused by a message: the rest of these bytes waits its turn.
+    if (taken < bytes.length && this.#status === undefined) this.#held.unshift(bytes.subarray(taken));
   }
+
+  readonly #stopReading = () => this.#paused || this.#status !== undefined;
 
   /** The response body ended (END_STREAM on DATA, every byte read): the status, if it came, or none. */
   #onBodyEnd(): void {
-    this.#settle(this.#serverStatus ?? noStatus("stream"));
+    this.#settleServer(this.#serverStatus ?? noStatus("stream"));
   }
 
   /** The server's own status: at once, or after the body when messages are read and some wait. */
   #onStatus(status: CallStatus): void {
-    if (this.#held.length === 0) this.#settle(status);
+    if (this.#held.length === 0) this.#settleServer(status);
     else this.#serverStatus ??= status;
+  }
+
+  /** Settles with the server's status, unless an OK response ended inside a message: the message was cut short. */
+  #settleServer(status: CallStatus): void {
+    if (status.code === Status.OK && this.#reader?.pending === true) {
+      this.#settle({ code: Status.INTERNAL, details: "the server ended the response inside a message" });
+    } else {
+      this.#settle(status);
+    }
   }
 
   #settle(status: CallStatus): void {
@@ -254,9 +275,10 @@ export class ClientCall implements Call, StreamHandler {
     this.#status = status;
     clearTimeout(this.#deadlineTimer);
     this.#held = [];
-    // Whatever the status, a stream not half-closed is reset, never ended:
-    // a server must not see a cancelled or failed request as complete.
-    if (!this.#halfClosed || status.code !== Status.OK) this.#stream?.cancel(ErrorCode.CANCEL);
+    // Whatever the status, a stream still open either way is reset, never
+    // ended: a server must not see a cancelled or failed request as complete,
+    // and a stream the server finished early must not hold its slot.
+    this.#stream?.cancel(ErrorCode.CANCEL);
     this.#wake();
     this.#resolve(status);
     this.#onSettled(this);

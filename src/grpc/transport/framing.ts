@@ -82,35 +82,86 @@ export class FramingError extends Error {
 }
 
 /**
- * Splits received bytes into gRPC messages, across chunk boundaries.
+ * Splits received bytes into gRPC messages, across chunk boundaries. A
+ * message split over many chunks is gathered as a list and joined once, so
+ * a large one costs one copy, not one per chunk.
  *
  * @internal
  */
 export class MessageReader {
-  #rest: Buffer | undefined;
+  /** The start of a message not yet whole: its chunks, their size, and the size it will have (prefix included; -1 until the prefix is whole). */
+  #parts: Buffer[] = [];
+  #partBytes = 0;
+  #needed = -1;
 
   constructor(readonly maxMessageBytes: number) {}
 
-  /** Feeds `chunk`; calls `onMessage` with each complete message, in order. Throws {@link FramingError}. */
-  push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
-    let buf = this.#rest === undefined ? chunk : Buffer.concat([this.#rest, chunk]);
-    this.#rest = undefined;
+  /** Whether part of a message is waiting for the rest: a body that ends now ends inside a message. */
+  get pending(): boolean {
+    return this.#partBytes > 0;
+  }
+
+  /**
+   * Feeds `chunk`; calls `onMessage` with each complete message, in order,
+   * until `stop` (asked after each message) says to stop. Returns how many
+   * bytes of `chunk` were taken: all of them, unless it stopped. Throws
+   * {@link FramingError}.
+   */
+  push(chunk: Buffer, onMessage: (message: Buffer) => void, stop?: () => boolean): number {
     let pos = 0;
-    while (buf.length - pos >= PREFIX_BYTES) {
-      if (buf[pos] !== 0) throw new FramingError("the server sent a compressed message, which this client did not ask for");
-      const length = buf.readUInt32BE(pos + 1);
-      if (length > this.maxMessageBytes) {
-        throw new FramingError(`the server sent a message of ${length} bytes, over the limit of ${this.maxMessageBytes}`);
-      }
+    if (this.#partBytes > 0) {
+      pos = this.#gather(chunk);
+      if (this.#needed < 0 || this.#partBytes < this.#needed) return chunk.length;
+      const whole = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#partBytes);
+      this.#parts = [];
+      this.#partBytes = 0;
+      this.#needed = -1;
+      onMessage(whole.subarray(PREFIX_BYTES));
+      if (stop?.()) return pos;
+    }
+    while (chunk.length - pos >= PREFIX_BYTES) {
+      const length = this.#messageLength(chunk, pos);
       const end = pos + PREFIX_BYTES + length;
-      if (end > buf.length) break;
-      onMessage(buf.subarray(pos + PREFIX_BYTES, end));
+      if (end > chunk.length) break;
+      onMessage(chunk.subarray(pos + PREFIX_BYTES, end));
       pos = end;
+      if (stop?.()) return pos;
     }
-    if (pos < buf.length) {
-      buf = buf.subarray(pos);
-      // Keep a copy only of a small remainder; a large one is kept as is.
-      this.#rest = buf.length < 4096 ? Buffer.from(buf) : buf;
+    if (pos < chunk.length) this.#gather(chunk.subarray(pos));
+    return chunk.length;
+  }
+
+  /** Adds the start of `chunk` to the message being gathered, up to its end; returns how many bytes it took. */
+  #gather(chunk: Buffer): number {
+    let taken = 0;
+    if (this.#needed < 0) {
+      // The prefix first: copied, since it is a few bytes of a larger chunk.
+      const take = Math.min(PREFIX_BYTES - this.#partBytes, chunk.length);
+      this.#parts.push(Buffer.from(chunk.subarray(0, take)));
+      this.#partBytes += take;
+      taken = take;
+      if (this.#partBytes < PREFIX_BYTES) return taken;
+      const prefix = Buffer.concat(this.#parts, PREFIX_BYTES);
+      this.#parts = [prefix];
+      this.#needed = PREFIX_BYTES + this.#messageLength(prefix, 0);
     }
+    const take = Math.min(this.#needed - this.#partBytes, chunk.length - taken);
+    if (take > 0) {
+      const part = chunk.subarray(taken, taken + take);
+      // Keep a copy only of a small part; a large one is kept as is.
+      this.#parts.push(part.length < 4096 ? Buffer.from(part) : part);
+      this.#partBytes += take;
+    }
+    return taken + take;
+  }
+
+  /** The length of the message whose prefix is at `pos`; throws {@link FramingError} for one this reader cannot take. */
+  #messageLength(buf: Buffer, pos: number): number {
+    if (buf[pos] !== 0) throw new FramingError("the server sent a compressed message, which this client did not ask for");
+    const length = buf.readUInt32BE(pos + 1);
+    if (length > this.maxMessageBytes) {
+      throw new FramingError(`the server sent a message of ${length} bytes, over the limit of ${this.maxMessageBytes}`);
+    }
+    return length;
   }
 }
