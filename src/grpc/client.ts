@@ -27,8 +27,9 @@ export interface DataSourceClientOptions {
    */
   readonly credentials?: ChannelCredentials;
   /**
-   * Default deadline of every call, in milliseconds from its start. Default:
-   * none. A call past it rejects with `DEADLINE_EXCEEDED`; what was written
+   * Default deadline of every call, in milliseconds from its start, at most
+   * 2^31-1 (about 24.8 days). Default: none. A call past it rejects with
+   * `DEADLINE_EXCEEDED`; what was written
    * then is as for a cancel (see {@link WriteOptions.signal}).
    */
   readonly deadlineMs?: number;
