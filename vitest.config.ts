@@ -1,6 +1,20 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+/** Server test files that start their servers through test/grpc/helpers.ts (`serve`, `serveStores`). */
+const SERVER_TESTS = [
+  "semantics",
+  "limits",
+  "server",
+  "streams",
+  "stream-lifecycle",
+  "wire",
+  "integrity",
+  "write-threshold",
+  "datastore-server",
+  "datastore-server-limits",
+];
+
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
 // Tests import the package by its public names; these aliases point those
@@ -18,9 +32,21 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: "all", include: ["test/**/*.test.ts", "examples/**/*.test.ts"] } },
+      {
+        // The server's semantics again on grpc-js's server, which `serverOptions` still selects:
+        // the same cases on both transports.
+        extends: true,
+        test: {
+          name: "server on grpc-js",
+          include: SERVER_TESTS.map((name) => `test/grpc/${name}.test.ts`),
+          env: { TRACEE_DS_TEST_SERVER: "grpc-js" },
+        },
+      },
+    ],
     // The default reporter for people, a JSON file for the closing
     // "N passed, N failed" line that scripts/test-summary.mjs prints.
     reporters: ["default", "json"],

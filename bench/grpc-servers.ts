@@ -60,6 +60,7 @@ const ours = await serveDataSources(registry, {
   maxStreamEntries: 2_000_000,
   maxStreamBytes: Number.POSITIVE_INFINITY,
   maxServerBufferedBytes: Number.POSITIVE_INFINITY,
+  ...(process.env["GRPC_BENCH_OURS_ON_GRPC_JS"] === "1" ? { serverOptions: {} } : {}),
 });
 
 // ---- naive: proto-loader objects, Value → JSON by hand, same semantics in spirit.

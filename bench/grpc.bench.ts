@@ -7,7 +7,10 @@
  * @grpc/proto-loader with Values converted by hand; floor = grpc-js with
  * identity (de)serializers and handlers that do nothing), and one load client
  * process that drives one server at a time with the same pre-encoded requests
- * (an IOC-like record under distinct keys). Each scenario runs ROUNDS rounds,
+ * (an IOC-like record under distinct keys) over this package's own HTTP/2
+ * client transport — cheaper per call than any of the servers, so the servers
+ * are what is measured. GRPC_BENCH_OURS_ON_GRPC_JS=1 runs "ours" on grpc-js's
+ * server (`serverOptions`), for a before/after. Each scenario runs ROUNDS rounds,
  * every server once per round in rotated order; the figure is the median
  * rate, reported as a ratio to the floor.
  *

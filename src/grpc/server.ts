@@ -22,6 +22,7 @@ import {
   type DataSourceServiceHandle,
   type DataSourceServiceOptions,
 } from "./service.js";
+import { GrpcServer } from "./transport/h2/grpc-server.js";
 import { bindUnixSocket, clearStaleSocket, removeSocketFile, type SocketFile } from "./unix-socket.js";
 
 /**
@@ -48,7 +49,11 @@ export interface ServeOptions extends DataSourceServiceOptions, DataStoreService
   readonly credentials?: ServerCredentials;
   /** Permission bits of a unix socket file (default `0o600`: the owner only). */
   readonly socketMode?: number;
-  /** Extra grpc-js server options (`grpc.keepalive_time_ms`, …). */
+  /**
+   * grpc-js server options (`grpc.keepalive_time_ms`, …). Given, the server
+   * runs on grpc-js's server with them; by default it runs on this package's
+   * own HTTP/2, which serves the same semantics faster.
+   */
   readonly serverOptions?: ServerOptions;
 }
 
@@ -204,24 +209,27 @@ async function listen<Stats>(
     throw new RangeError(`socketMode must be permission bits between 0 and 0o777, got ${socketMode}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
-  const server = new Server({
-    ...options.serverOptions,
-    "grpc.max_receive_message_length": maxMessageBytes,
-  });
+  // grpc-js's server only when its own options are asked for; else our HTTP/2, several times faster.
+  const server: Pick<Server, "addService" | "tryShutdown" | "forceShutdown"> & { bind?: GrpcServer["bind"] } =
+    options.serverOptions === undefined
+      ? new GrpcServer({ maxMessageBytes })
+      : new Server({ ...options.serverOptions, "grpc.max_receive_message_length": maxMessageBytes });
   const running = services.filter((s): s is Served => s !== undefined);
   for (const service of running) server.addService(service.definition, service.implementation);
+  const bindTo = (address: string) =>
+    server instanceof GrpcServer ? server.bind(address, credentials) : bindAsync(server as Server, address, credentials);
 
   let address: string;
   let socket: SocketFile | undefined;
   try {
     if (parsed.kind === "unix") {
       await clearStaleSocket(parsed.path);
-      socket = await bindUnixSocket(parsed.path, socketMode, async (bindTo) => {
-        await bindAsync(server, bindTo, credentials);
+      socket = await bindUnixSocket(parsed.path, socketMode, async (at) => {
+        await bindTo(at);
       });
       address = formatAddress(parsed);
     } else {
-      const port = await bindAsync(server, formatAddress(parsed), credentials);
+      const port = await bindTo(formatAddress(parsed));
       address = formatAddress({ ...parsed, port });
     }
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
- * WORK IN PROGRESS (wip/h2-server): the server side of our HTTP/2 under our
- * own client — a minimal gRPC server that counts requests.
+ * The server side of our HTTP/2 on its own, under our client: a minimal
+ * gRPC server that counts requests and PINGs before each answer.
  */
 import { createServer, type Server } from "node:net";
 import { DataSourceClient } from "tracee-ds/grpc";
@@ -61,7 +61,7 @@ async function countingServer() {
   return { address: `127.0.0.1:${(server.address() as { port: number }).port}`, seen, sessions };
 }
 
-describe("ServerSession (work in progress)", () => {
+describe("ServerSession", () => {
   it("serves unary and streaming calls from our client, with a PING before each answer", async () => {
     const { address, seen } = await countingServer();
     const client = trackClient(new DataSourceClient(address, { deadlineMs: 10_000 }));

@@ -129,12 +129,22 @@ export function addressFor(transport: Transport): string {
 }
 
 /** Starts a server (closed after the test). */
+/**
+ * The server the tests run: ours on this package's HTTP/2 (the default), or
+ * grpc-js's — what `serverOptions` selects — when TRACEE_DS_TEST_SERVER is
+ * `grpc-js` (the "server on grpc-js" project in vitest.config.ts runs the
+ * server tests again that way).
+ */
+export function serverKind(): { serverOptions?: Record<string, never> } {
+  return process.env["TRACEE_DS_TEST_SERVER"] === "grpc-js" ? { serverOptions: {} } : {};
+}
+
 export async function serve(
   registry: DataSourceRegistry,
   transport: Transport,
   options: Omit<ServeOptions, "address"> & { address?: string } = {},
 ): Promise<DataSourceServer> {
-  const server = await serveDataSources(registry, { address: addressFor(transport), ...options });
+  const server = await serveDataSources(registry, { address: addressFor(transport), ...serverKind(), ...options });
   servers.push(server);
   return server;
 }

@@ -1,9 +1,11 @@
 /**
- * WORK IN PROGRESS (branch wip/h2-server): the server side of our HTTP/2,
- * for a gRPC server that does not go through grpc-js. Shares frames.ts and
- * hpack.ts with the client session; the reading and flow-control code below
- * mirrors session.ts and is to be merged with it into one connection core
- * before this lands.
+ * The server side of our HTTP/2 (RFC 9113), under grpc-server.ts: the
+ * client's preface and SETTINGS, streams the client opens (refused past the
+ * stream limit or while going away), flow control both ways, responses as
+ * HEADERS, DATA and trailers written once per turn of the event loop, a
+ * `ping()` that resolves when acknowledged (the commit check of a stream),
+ * and a graceful GOAWAY. Frames and HPACK are shared with the client
+ * (session.ts).
  *
  * @module
  */
@@ -81,6 +83,12 @@ export class ServerStream {
     if (this.reset || this.localClosed || this.trailers !== undefined) return;
     this.trailers = block;
     this.session.pump(this);
+  }
+  /** A response that is headers alone, ending the stream (gRPC's trailers-only answer). */
+  sendTrailersOnly(block: Buffer): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.session.sendHeaders(this, block, true);
   }
   cancel(code: number = ErrorCode.CANCEL): void {
     this.session.resetStream(this, code);
