@@ -204,7 +204,10 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
       return;
     }
     if (this.#route.definition.requestStream) this.emit("data", value);
-    else this.#messages.push(value);
+    else if (this.#messages.push(value) > 1) {
+      // As grpc-js: a unary call takes one message; a second is refused at once, not buffered.
+      this.#respondError({ code: Status.UNIMPLEMENTED, details: "Received a second request message for server unary call" });
+    }
   };
 
   readonly #callback = (err: unknown, value?: unknown): void => {
