@@ -25,7 +25,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { parseAddress } from "../../address.js";
-import { FramingError, MessageReader } from "../framing.js";
+import { FramingError, frameMessage, MessageReader } from "../framing.js";
 import { encodeLiterals } from "./hpack.js";
 import { ServerSession, type ServerStream, type ServerStreamHandler } from "./server-session.js";
 
@@ -48,6 +48,24 @@ function encodeGrpcMessage(text: string): string {
   return Array.from(Buffer.from(text, "utf8"), (b) =>
     b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
   ).join("");
+}
+
+/** The header block of an answer that is a status alone (gRPC's trailers-only response). */
+function trailersOnly(status: { code: number; details: string; metadata?: Metadata }): Buffer {
+  const fields: [string, string][] = [
+    [":status", "200"],
+    ["content-type", "application/grpc"],
+    ["grpc-status", String(status.code)],
+  ];
+  if (status.details !== "") fields.push(["grpc-message", encodeGrpcMessage(status.details)]);
+  if (status.metadata !== undefined) {
+    const headers = status.metadata.toHttp2Headers();
+    for (const name in headers) {
+      const value = headers[name];
+      for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) fields.push([name, String(one)]);
+    }
+  }
+  return encodeLiterals(fields);
 }
 
 /** A `grpc-timeout` header's deadline (ms since the epoch), or Infinity for none or a malformed one. */
@@ -229,10 +247,7 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
       return;
     }
     this.#finish();
-    const framed = Buffer.allocUnsafe(5 + bytes.length);
-    framed[0] = 0;
-    framed.writeUInt32BE(bytes.length, 1);
-    framed.set(bytes, 5);
+    const framed = frameMessage(bytes);
     this.call.stream.sentHeaders = { ":status": "200" };
     this.call.stream.sentTrailers = { "grpc-status": "0" };
     this.#stream.respond(RESPONSE_HEADERS);
@@ -244,21 +259,8 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
   #respondError(status: { code: number; details: string; metadata?: Metadata }): void {
     if (this.#finished) return;
     this.#finish();
-    const fields: [string, string][] = [
-      [":status", "200"],
-      ["content-type", "application/grpc"],
-      ["grpc-status", String(status.code)],
-    ];
-    if (status.details !== "") fields.push(["grpc-message", encodeGrpcMessage(status.details)]);
-    if (status.metadata !== undefined) {
-      const headers = status.metadata.toHttp2Headers();
-      for (const name in headers) {
-        const value = headers[name];
-        for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) fields.push([name, String(one)]);
-      }
-    }
     this.call.stream.sentTrailers = { "grpc-status": String(status.code), "grpc-message": encodeGrpcMessage(status.details) };
-    this.#stream.sendTrailersOnly(encodeLiterals(fields));
+    this.#stream.sendTrailersOnly(trailersOnly(status));
   }
 
   #expire(): void {
@@ -356,14 +358,7 @@ export class GrpcServer {
       headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
     }
     const refuse = (code: number, details: string) => {
-      stream.sendTrailersOnly(
-        encodeLiterals([
-          [":status", "200"],
-          ["content-type", "application/grpc"],
-          ["grpc-status", String(code)],
-          ["grpc-message", encodeGrpcMessage(details)],
-        ]),
-      );
+      stream.sendTrailersOnly(trailersOnly({ code, details }));
       return undefined;
     };
     const path = String(headers[":path"] ?? "");
