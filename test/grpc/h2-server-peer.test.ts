@@ -197,3 +197,18 @@ describe("our server against clients that break HTTP/2", () => {
     await stillServes(server, ds);
   });
 });
+
+describe("our server and grpc-timeout", () => {
+  it("a deadline further off than a timer can hold (99999999H) does not end the call at once, as an overflowing timer would", async () => {
+    const { ds, server } = await servedFixture();
+    const raw = new RawH2(server.address);
+    const message = Buffer.alloc(5); // an empty request: refused as naming no data source, not as out of time
+    raw.send(frame(T.HEADERS, END_HEADERS, 1, requestHeaders(WRITE, [hpack.literal("grpc-timeout", "99999999H")])), frame(T.DATA, END_STREAM, 1, message));
+    const answer = await raw.frame((f) => f.type === T.HEADERS && f.streamId === 1);
+    const text = answer?.payload.toString("latin1") ?? "";
+    expect(text).toMatch(/grpc-status/);
+    expect(text).not.toMatch(/Deadline exceeded/);
+    raw.destroy();
+    await stillServes(server, ds);
+  });
+});

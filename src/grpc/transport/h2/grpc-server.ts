@@ -78,6 +78,8 @@ function deadlineOf(timeout: string | undefined): number {
   return Date.now() + amount * scale;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Headers that are HTTP/2's or gRPC's, not the caller's metadata. */
 const NOT_METADATA = new Set(["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "user-agent"]);
 
@@ -148,9 +150,9 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
     this.#reader = new MessageReader(maxMessageBytes);
     this.#onFinished = onFinished;
     this.call = { stream: new StreamView(this, session) };
-    if (Number.isFinite(deadline)) {
-      this.#deadlineTimer = setTimeout(() => this.#expire(), Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1));
-    }
+    // A deadline further off than a timer can hold (2^31-1 ms, about 24.8 days) is as good as none.
+    const left = deadline - Date.now();
+    if (left <= MAX_TIMER_MS) this.#deadlineTimer = setTimeout(() => this.#expire(), Math.max(0, left));
     this.on("error", () => undefined); // grpc-js's calls carry their errors as events too; none is fatal
   }
 
