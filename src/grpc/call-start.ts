@@ -10,6 +10,7 @@
 import { credentials as grpcCredentials, Metadata, status as Status } from "@grpc/grpc-js";
 import type { DataSourceClientOptions } from "./client.js";
 import { DataSourceClientError } from "./errors.js";
+import { MAX_TIMER_MS } from "./limits.js";
 import type { Call } from "./transport/call.js";
 import { Channel, ChannelError } from "./transport/channel.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialTarget } from "./transport/dial.js";
@@ -44,15 +45,12 @@ const noop = (): void => {};
 /** Default of `maxConcurrentCalls`. */
 const DEFAULT_MAX_CONCURRENT_CALLS = 100;
 
-/** The longest deadline a timer can hold: 2^31-1 ms, about 24.8 days. @internal */
-export const MAX_DEADLINE_MS = 2 ** 31 - 1;
-
 /** Throws a RangeError unless `deadlineMs` is unset or a positive number of milliseconds a timer can hold. @internal */
 export function checkDeadlineMs(deadlineMs: number | undefined): void {
   if (deadlineMs === undefined) return;
-  if (!(deadlineMs > 0) || deadlineMs > MAX_DEADLINE_MS) {
+  if (!(deadlineMs > 0) || deadlineMs > MAX_TIMER_MS) {
     throw new RangeError(
-      `deadlineMs must be a positive number of milliseconds up to ${MAX_DEADLINE_MS} (about 24.8 days; leave it unset for none), got ${deadlineMs}`,
+      `deadlineMs must be a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days; leave it unset for none), got ${deadlineMs}`,
     );
   }
 }
@@ -86,7 +84,7 @@ export class CallChannel {
     this.address = target.text;
     checkDeadlineMs(options.deadlineMs);
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > 2 ** 31 - 1) {
+    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > MAX_TIMER_MS) {
       throw new RangeError(`connectTimeoutMs must be a whole number of milliseconds >= 1, got ${connectTimeoutMs}`);
     }
     const maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS;

@@ -110,8 +110,8 @@ export interface ResolvedLimits {
   readonly maxStreamsPerConnection: number;
 }
 
-/** The longest delay a Node.js timer takes. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay a Node.js timer takes (2^31-1 ms, about 24.8 days). @internal */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function integer(
   name: string,

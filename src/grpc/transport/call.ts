@@ -12,7 +12,7 @@ import { status as Status } from "@grpc/grpc-js";
 import { FramingError, MessageReader } from "./framing.js";
 import { ErrorCode } from "./h2/frames.js";
 import { type H2Stream, MAX_HEADER_LIST_BYTES, type StreamHandler } from "./h2/session.js";
-import { type CallStatus, type ResponseHeaders, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
+import { type CallStatus, headersOf, statusFromHttp, statusFromReset, statusFromTrailers } from "./status.js";
 
 /** Largest response message a call reads, when it reads them. */
 const MAX_RESPONSE_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -38,18 +38,6 @@ export interface Call {
   cancel(status: CallStatus): void;
   pauseReading(): void;
   resumeReading(): void;
-}
-
-/** Header fields as one object: a name sent more than once keeps every value, in order. */
-function headersOf(fields: [string, string][]): ResponseHeaders {
-  const headers: ResponseHeaders = Object.create(null);
-  for (const [name, value] of fields) {
-    const seen = headers[name];
-    if (seen === undefined) headers[name] = value;
-    else if (Array.isArray(seen)) seen.push(value);
-    else headers[name] = [seen, value];
-  }
-  return headers;
 }
 
 /** @internal */

@@ -79,6 +79,13 @@ export class FrameChunker {
 /** A response the reader cannot take: a compressed or oversized message. @internal */
 export class FramingError extends Error {
   override readonly name = "FramingError";
+  constructor(
+    message: string,
+    /** A compressed message (none was asked for), or one over the size limit. */
+    readonly kind: "compressed" | "oversized",
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -94,7 +101,14 @@ export class MessageReader {
   #partBytes = 0;
   #needed = -1;
 
-  constructor(readonly maxMessageBytes: number) {}
+  /**
+   * @param sender - who sends the messages read, as errors name them: the
+   *   server (a client reading responses) or the client (a server reading requests).
+   */
+  constructor(
+    readonly maxMessageBytes: number,
+    readonly sender: "server" | "client" = "server",
+  ) {}
 
   /** Whether part of a message is waiting for the rest: a body that ends now ends inside a message. */
   get pending(): boolean {
@@ -157,10 +171,13 @@ export class MessageReader {
 
   /** The length of the message whose prefix is at `pos`; throws {@link FramingError} for one this reader cannot take. */
   #messageLength(buf: Buffer, pos: number): number {
-    if (buf[pos] !== 0) throw new FramingError("the server sent a compressed message, which this client did not ask for");
+    if (buf[pos] !== 0) {
+      const refusal = this.sender === "server" ? "which this client did not ask for" : "which this server does not take";
+      throw new FramingError(`the ${this.sender} sent a compressed message, ${refusal}`, "compressed");
+    }
     const length = buf.readUInt32BE(pos + 1);
     if (length > this.maxMessageBytes) {
-      throw new FramingError(`the server sent a message of ${length} bytes, over the limit of ${this.maxMessageBytes}`);
+      throw new FramingError(`the ${this.sender} sent a message of ${length} bytes, over the limit of ${this.maxMessageBytes}`, "oversized");
     }
     return length;
   }

@@ -25,6 +25,25 @@ export interface CallStatus {
 const headerText = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
+/** Header fields as one object: a name sent more than once keeps every value, in order. @internal */
+export function headersOf(fields: readonly (readonly [string, string])[]): ResponseHeaders {
+  const headers: ResponseHeaders = Object.create(null);
+  for (const [name, value] of fields) {
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else headers[name] = [seen, value];
+  }
+  return headers;
+}
+
+/** `grpc-message` as a server sends it: bytes outside printable ASCII, and `%`, percent-encoded. */
+export function encodeGrpcMessage(text: string): string {
+  return Array.from(Buffer.from(text, "utf8"), (b) =>
+    b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+  ).join("");
+}
+
 /**
  * `grpc-message` is percent-encoded (RFC 3986 style) by the sender; a
  * malformed escape is kept as it is, as the spec asks.
@@ -91,6 +110,15 @@ export function statusFromReset(rstCode: number): CallStatus {
     default:
       return { code: Status.INTERNAL, details: `the server reset the stream (HTTP/2 error ${rstCode})` };
   }
+}
+
+/** The deadline (ms since the epoch) a `grpc-timeout` header gives, or Infinity for none or a malformed one. */
+export function deadlineFromGrpcTimeout(timeout: string | undefined): number {
+  if (timeout === undefined) return Number.POSITIVE_INFINITY;
+  const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
+  if (match === null) return Number.POSITIVE_INFINITY;
+  const scale = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 }[match[2] as "H"];
+  return Date.now() + Number(match[1]) * scale;
 }
 
 /**

@@ -286,13 +286,18 @@ export abstract class H2Connection<S extends H2StreamBase> {
     if (stream.localClosed) this.forget(stream);
   }
 
-  /** Resets `stream` (RST_STREAM with `code`), dropping what is queued. */
-  resetStream(stream: S, code: number): void {
-    if (stream.reset) return;
+  /** Marks `stream` reset and drops what it has queued. */
+  #dropQueue(stream: S): void {
     stream.reset = true;
     stream.queue = [];
     stream.queuedBytes = 0;
     this.blocked.delete(stream);
+  }
+
+  /** Resets `stream` (RST_STREAM with `code`), dropping what is queued. */
+  resetStream(stream: S, code: number): void {
+    if (stream.reset) return;
+    this.#dropQueue(stream);
     const open = stream.id !== 0 && this.streams.get(stream.id) === stream;
     if (open && this.closedReason === undefined) this.send(wordFrame(FrameType.RST_STREAM, stream.id, code));
     if (open) this.forget(stream);
@@ -487,9 +492,7 @@ export abstract class H2Connection<S extends H2StreamBase> {
     if (streamId === 0) return this.fail(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on stream 0");
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
-    stream.reset = true;
-    stream.queue = [];
-    stream.queuedBytes = 0;
+    this.#dropQueue(stream);
     this.forget(stream);
     this.onPeerReset(stream, payload.readUInt32BE(0));
   }

@@ -25,7 +25,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { parseAddress } from "../../address.js";
+import { MAX_TIMER_MS } from "../../limits.js";
 import { FramingError, frameMessage, MessageReader } from "../framing.js";
+import { deadlineFromGrpcTimeout, encodeGrpcMessage, headersOf } from "../status.js";
 import { encodeLiterals } from "./hpack.js";
 import { ServerSession, type ServerStream, type ServerStreamHandler } from "./server-session.js";
 
@@ -42,13 +44,6 @@ const RESPONSE_HEADERS = encodeLiterals([
   ["grpc-accept-encoding", "identity"],
 ]);
 const OK_TRAILERS = encodeLiterals([["grpc-status", "0"]]);
-
-/** `grpc-message` percent-encoding (gRPC over HTTP/2): bytes outside printable ASCII, and `%`. */
-function encodeGrpcMessage(text: string): string {
-  return Array.from(Buffer.from(text, "utf8"), (b) =>
-    b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
-  ).join("");
-}
 
 /** The header block of an answer that is a status alone (gRPC's trailers-only response). */
 function trailersOnly(status: { code: number; details: string; metadata?: Metadata }): Buffer {
@@ -67,18 +62,6 @@ function trailersOnly(status: { code: number; details: string; metadata?: Metada
   }
   return encodeLiterals(fields);
 }
-
-/** A `grpc-timeout` header's deadline (ms since the epoch), or Infinity for none or a malformed one. */
-function deadlineOf(timeout: string | undefined): number {
-  if (timeout === undefined) return Number.POSITIVE_INFINITY;
-  const match = /^(\d{1,8})([HMSmun])$/.exec(timeout);
-  if (match === null) return Number.POSITIVE_INFINITY;
-  const amount = Number(match[1]);
-  const scale = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 }[match[2] as "H"];
-  return Date.now() + amount * scale;
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Headers that are HTTP/2's or gRPC's, not the caller's metadata. */
 const NOT_METADATA = new Set(["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "user-agent"]);
@@ -147,7 +130,7 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
     this.#route = route;
     this.#deadline = deadline;
     this.#peer = peer;
-    this.#reader = new MessageReader(maxMessageBytes);
+    this.#reader = new MessageReader(maxMessageBytes, "client");
     this.#onFinished = onFinished;
     this.call = { stream: new StreamView(this, session) };
     // A deadline further off than a timer can hold (2^31-1 ms, about 24.8 days) is as good as none.
@@ -164,10 +147,6 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
     return this.#deadline;
   }
 
-  getPath(): string {
-    return this.#route.definition.path;
-  }
-
   /** Starts a client-streaming handler at once; a unary one waits for its message. */
   begin(): void {
     if (this.#route.definition.requestStream) this.#route.handler(this, this.#callback);
@@ -181,7 +160,7 @@ export class GrpcServerCall extends EventEmitter implements ServerStreamHandler 
       this.#reader.push(bytes, this.#onMessage);
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
-      const status = { code: err.message.includes("compressed") ? Status.INTERNAL : Status.RESOURCE_EXHAUSTED, details: err.message };
+      const status = { code: err.kind === "compressed" ? Status.INTERNAL : Status.RESOURCE_EXHAUSTED, details: err.message };
       this.#respondError(status);
       this.emit("error", Object.assign(new Error(status.details), status));
       return;
@@ -354,11 +333,7 @@ export class GrpcServer {
   }
 
   #onStream(stream: ServerStream, fields: [string, string][], endStream: boolean, view: SessionView, peer: string): ServerStreamHandler | undefined {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of fields) {
-      const seen = headers[name];
-      headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-    }
+    const headers = headersOf(fields);
     const refuse = (code: number, details: string) => {
       stream.sendTrailersOnly(trailersOnly({ code, details }));
       return undefined;
@@ -380,7 +355,7 @@ export class GrpcServer {
       stream,
       view,
       route,
-      deadlineOf(typeof headers["grpc-timeout"] === "string" ? headers["grpc-timeout"] : undefined),
+      deadlineFromGrpcTimeout(typeof headers["grpc-timeout"] === "string" ? headers["grpc-timeout"] : undefined),
       peer,
       this.#maxMessageBytes,
       (done) => {

@@ -98,10 +98,6 @@ export class ServerSession extends H2Connection<ServerStream> {
     return "the client closed the connection";
   }
 
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
   /**
    * Sends a PING and resolves `true` once it is acknowledged: every frame the
    * client sent before it has been handled. `false` if the connection ends first.

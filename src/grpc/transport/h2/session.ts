@@ -17,7 +17,6 @@ import type { Socket } from "node:net";
 import { type DataHandler, H2Connection, H2StreamBase, STREAM_WINDOW } from "./connection.js";
 import { ErrorCode, Flag, frameHeader, FrameType, Setting, wordFrame } from "./frames.js";
 
-export { STREAM_WINDOW };
 
 /** SETTINGS_MAX_HEADER_LIST_SIZE: the largest response headers or trailers taken. */
 export const MAX_HEADER_LIST_BYTES = 256 * 1024;
