@@ -6,47 +6,18 @@
  * The built bin (dist/cli.js, `npm run build` first) against the reference
  * DataStoreService of test/grpc/fixtures; the readers and parsers in process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IPAddressKey } from "../../src/gen/tracee/v1beta1/datastores/ipreputation.js";
 import { fromValueBinary } from "tracee-ds/codec";
 import { CsvScanner, csvRecords } from "../../src/cli/import/readers.js";
 import { parseIp, parseTimestamp } from "../../src/cli/import/rows.js";
-import { type DataStoreFixture, type RecordedCall, startDataStoreServer } from "../grpc/fixtures/datastore-server.js";
-import { type CliResult, killCliChildren, requireBuiltCli, startCli } from "../support/cli.js";
+import type { RecordedCall } from "../grpc/fixtures/datastore-server.js";
+import { storeCliHarness, target } from "./store-harness.js";
 
-let dir: string;
-const fixtures: DataStoreFixture[] = [];
-beforeAll(() => {
-  requireBuiltCli();
-  dir = mkdtempSync(join(tmpdir(), "tracee-ds-store-checks-"));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  killCliChildren();
-  await Promise.all(fixtures.splice(0).map((f) => f.close()));
-});
-
-async function server(): Promise<DataStoreFixture> {
-  const f = await startDataStoreServer({ transport: "tcp" });
-  fixtures.push(f);
-  return f;
-}
-
-const cli = (args: readonly string[], input?: string): Promise<CliResult> =>
-  startCli(["store", ...args], input === undefined ? {} : { input }).done;
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { server, cli, file } = storeCliHarness("tracee-ds-store-checks-");
 
 const sentIps = (calls: readonly RecordedCall[]) => calls.flatMap((c) => c.entries.map((e) => IPAddressKey.decode(e.key!.value).ip));
 const sentKeys = (calls: readonly RecordedCall[]) => calls.flatMap((c) => c.entries.map((e) => fromValueBinary(e.key!.value)));
-const target = (f: DataStoreFixture, store = "ip_reputation") => ["--address", f.address, "--store", store, "--source", "feed"];
 
 async function* chunksOf(text: string, size = 64 * 1024): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);

@@ -3,45 +3,18 @@
  * against the reference DataStoreService of test/grpc/fixtures; the input
  * readers and the progress bar in process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { status as Status } from "@grpc/grpc-js";
 import { IPAddressKey, IPReputation as IPReputationMessage } from "../../src/gen/tracee/v1beta1/datastores/ipreputation.js";
 import { fromValueBinary } from "tracee-ds/codec";
 import { run } from "../../src/cli/run.js";
 import { csvRecords, jsonArrayRecords, ndjsonRecords } from "../../src/cli/import/readers.js";
-import { type DataStoreFixture, type RecordedCall, startDataStoreServer } from "../grpc/fixtures/datastore-server.js";
-import { type CliResult, killCliChildren, requireBuiltCli, root, startCli } from "../support/cli.js";
+import type { DataStoreFixture, RecordedCall } from "../grpc/fixtures/datastore-server.js";
+import { root, startCli } from "../support/cli.js";
+import { storeCliHarness, target } from "./store-harness.js";
 
-let dir: string;
-const fixtures: DataStoreFixture[] = [];
-beforeAll(() => {
-  requireBuiltCli();
-  dir = mkdtempSync(join(tmpdir(), "tracee-ds-store-"));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  killCliChildren();
-  await Promise.all(fixtures.splice(0).map((f) => f.close()));
-});
-
-async function server(transport: "tcp" | "unix" = "tcp"): Promise<DataStoreFixture> {
-  const f = await startDataStoreServer({ transport });
-  fixtures.push(f);
-  return f;
-}
-
-const cli = (args: readonly string[], input?: string): Promise<CliResult> =>
-  startCli(["store", ...args], input === undefined ? {} : { input }).done;
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { path, server, cli, file } = storeCliHarness("tracee-ds-store-");
 
 /** The IPs and decoded reputations of every entry the server was sent, in order. */
 function sentReputations(f: DataStoreFixture): { ip: string; rep: ReturnType<typeof IPReputationMessage.decode> }[] {
@@ -134,7 +107,7 @@ describe("tracee-ds store write / delete / clear / sources", () => {
     const missing = await cli(["write", "--address", f.address, "--store", "nope", "--source", "s", "--key", "k", "--data", "1"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`failed  ${f.address}  NOT_FOUND: store "nope" not found\n`);
-    const down = join(dir, "nobody.sock");
+    const down = path("nobody.sock");
     const fleet = await cli([
       "write", "--address", f.address, "--address", `unix://${down}`, "--store", "values", "--source", "s", "--key", "k", "--data", "1",
     ]);
@@ -165,7 +138,7 @@ describe("tracee-ds store write / delete / clear / sources", () => {
     expect(valueKey.code).toBe(0);
     expect(fromValueBinary(f.calls.at(-1)!.key!.value)).toBe(true);
 
-    const unreachable = await cli(["sources", "--address", `unix://${join(dir, "none.sock")}`, "--store", "values"]);
+    const unreachable = await cli(["sources", "--address", `unix://${path("none.sock")}`, "--store", "values"]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^failed  unix:\/\/.*none\.sock  UNAVAILABLE: /);
     const two = await cli(["sources", "--address", f.address, "--address", f.address, "--store", "values"]);
@@ -186,8 +159,7 @@ describe("tracee-ds store write / delete / clear / sources", () => {
 });
 
 describe("tracee-ds store import", () => {
-  const target = (f: DataStoreFixture, store = "ip_reputation") => ["--address", f.address, "--store", store, "--source", "feed"];
-
+  
   it("CSV of IP reputations: quoting, tags, numeric and named statuses, metadata both ways", async () => {
     const f = await server();
     const csv = file(
@@ -321,7 +293,7 @@ describe("tracee-ds store import", () => {
       expect(r.code, name).toBe(2);
       expect(r.stderr).toContain(message);
     }
-    const missing = await cli(["import", join(dir, "absent.csv"), ...target(f)]);
+    const missing = await cli(["import", path("absent.csv"), ...target(f)]);
     expect([missing.code, missing.stderr.includes("cannot read")]).toEqual([2, true]);
     expect(f.calls).toEqual([]);
   });
