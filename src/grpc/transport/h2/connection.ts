@@ -322,10 +322,19 @@ export abstract class H2Connection<S extends H2StreamBase> {
     this.onForgotten(stream);
   }
 
-  /** Ends the socket: now, or after this turn's frames went out (`graceful`). */
-  protected endSocket(graceful: boolean): void {
+  /**
+   * Marks the connection ended for `reason`, ends the socket (now, or after
+   * this turn's frames went out when `graceful`), and hands back the streams
+   * that were open, for the caller to tell.
+   */
+  protected takeDown(reason: string, graceful: boolean): S[] {
+    this.closedReason = reason;
     if (graceful) setImmediate(() => this.socket.destroy());
     else this.socket.destroy();
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.blocked.clear();
+    return streams;
   }
 
   /** A connection error (RFC 9113 §5.4.1): GOAWAY with `code`, then the end. */

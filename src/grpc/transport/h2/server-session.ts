@@ -128,12 +128,8 @@ export class ServerSession extends H2Connection<ServerStream> {
 
   destroy(reason: string, graceful = false): void {
     if (this.closedReason !== undefined) return;
-    this.closedReason = reason;
-    this.endSocket(graceful);
+    const streams = this.takeDown(reason, graceful);
     for (const resolve of this.#pings.splice(0)) resolve(false);
-    const streams = [...this.streams.values()];
-    this.streams.clear();
-    this.blocked.clear();
     for (const stream of streams) stream.handler?.onGone(reason, ErrorCode.CANCEL);
     this.#events.onClose(this, reason);
   }

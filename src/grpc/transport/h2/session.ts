@@ -156,15 +156,10 @@ export class H2Session extends H2Connection<H2Stream> {
   protected onQueueSent(stream: H2Stream): void {
     if (stream.ending && !stream.localClosed) {
       // Ending with nothing queued: an empty DATA frame carries END_STREAM.
-      this.pumpEnd(stream);
+      this.send(frameHeader(0, FrameType.DATA, Flag.END_STREAM, stream.id));
+      this.closeLocal(stream);
     }
     stream.handler.onWritable();
-  }
-
-  /** Sends an empty END_STREAM DATA frame on `stream`. */
-  private pumpEnd(stream: H2Stream): void {
-    this.send(frameHeader(0, FrameType.DATA, Flag.END_STREAM, stream.id));
-    this.closeLocal(stream);
   }
 
   protected override onForgotten(stream: H2Stream): void {
@@ -251,13 +246,9 @@ export class H2Session extends H2Connection<H2Stream> {
   /** Ends the connection now; every stream on it is lost. */
   destroy(reason: string, graceful = false): void {
     if (this.closedReason !== undefined) return;
-    this.closedReason = reason;
-    this.endSocket(graceful);
+    const streams = this.takeDown(reason, graceful);
     this.#rejectReady(new Error(reason));
     const waiting = this.#waitingToOpen.splice(0);
-    const streams = [...this.streams.values()];
-    this.streams.clear();
-    this.blocked.clear();
     for (const stream of waiting) stream.handler.onRefused();
     for (const stream of streams) stream.handler.onLost(reason);
     this.#events.onClose(this, reason);
